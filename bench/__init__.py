@@ -1,0 +1,1 @@
+"""Benchmarks at the scale the issues name; `make bench` runs them all."""
