@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, permissions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
@@ -72,6 +73,13 @@ class PartnerScopedAPIMixin:
 
     partner = None
     membership = None
+    model = None  # partner-owned model of a generic view: get_queryset() uses model.objects
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            # Schema generation runs with no request partner: describe, never query.
+            return self.model.unscoped.none()
+        return self.model.objects.all()
 
     def dispatch(self, request, *args, **kwargs):
         with ExitStack() as stack:
@@ -91,3 +99,16 @@ class PartnerScopedAPIMixin:
             self.partner = self.membership.partner
             user_id = request.user.pk
         self._partner_stack.enter_context(partner_scope(self.partner, user_id=user_id))
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = ApiKeyAuthentication
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Api-Key <key>`: a key created by a partner administrator.",
+        }

@@ -1,0 +1,90 @@
+"""The product catalog, raw usage rows and their daily roll-ups."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from teams.models import Team
+
+
+class Product(models.Model):
+    """A Flex product (global catalog data, public figures)."""
+
+    name = models.CharField(max_length=120, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProductAlias(models.Model):
+    """Another name a feed uses for a product (e.g. "Autodesk AutoCAD 2026")."""
+
+    alias = models.CharField(max_length=160, unique=True)
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="aliases")
+
+    def __str__(self) -> str:
+        return self.alias
+
+
+class ProductRate(models.Model):
+    """Daily token rate of a product from a date on; the latest one not after a day applies."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="rates")
+    effective_from = models.DateField()
+    tokens_per_day = models.DecimalField(max_digits=8, decimal_places=2)
+    named_user_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+
+    class Meta:
+        ordering = ["product", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "effective_from"], name="rate_unique_day")
+        ]
+
+
+class UsageRow(models.Model):
+    """One line of Autodesk's token-usage report, user pseudonymised on import."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    version = models.CharField(max_length=40, blank=True)
+    user_key = models.CharField(max_length=64, help_text="HMAC of the user's e-mail or id")
+    feature = models.CharField(max_length=120, blank=True)
+    tokens = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["team", "day"])]
+
+
+class UsageDaily(models.Model):
+    """Tokens a team used on a day, with the running total since its first day."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    tokens = models.BigIntegerField()
+    cum_tokens = models.BigIntegerField(help_text="Σ tokens of this team on days ≤ day")
+    users = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "day"], name="usagedaily_unique")]
+
+
+class UsageDailyProduct(models.Model):
+    """Tokens and distinct users of a team on a day for one product."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    tokens = models.BigIntegerField()
+    users = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "day", "product"], name="usagedailyproduct_unique"
+            )
+        ]

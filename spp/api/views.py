@@ -1,4 +1,3 @@
-from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -44,12 +43,10 @@ class ApiKeyViewSet(
     """The partner's API keys: create (the key is shown once), list, revoke."""
 
     serializer_class = ApiKeySerializer
+    model = ApiKey
 
     def get_permissions(self):
         return [*super().get_permissions(), CanManagePartner()]
-
-    def get_queryset(self) -> QuerySet[ApiKey]:
-        return ApiKey.objects.all()
 
     @extend_schema(request=ApiKeySerializer, responses={201: NewApiKeySerializer})
     def create(self, request: Request) -> Response:
