@@ -45,3 +45,75 @@ def make_tenants() -> Tenants:
         a_viewer=make_user("viewer@a.example", a, Role.VIEWER, full_name="Vera Viewer"),
         b_admin=make_user("admin@b.example", b, Role.ADMIN, full_name="Bea Admin"),
     )
+
+
+# ----------------------------------------------------------------- teams and packs
+
+
+def make_account(csn: str = "C-1000", name: str = "Acme Architects", **extra):
+    from teams.models import Account
+
+    return Account.unscoped.using(MAINT).create(csn=csn, name=name, **extra)
+
+
+def make_team(team_id: str, name: str, account=None, linked=(), **extra):
+    """A team, linked to the given partners (as the operator would link them)."""
+    from teams.models import Team, TeamLink
+
+    account = account or make_account(f"C-{team_id}", f"Customer of {name}")
+    team = Team.unscoped.using(MAINT).create(team_id=team_id, name=name, account=account, **extra)
+    for partner in linked:
+        TeamLink.unscoped.using(MAINT).create(
+            partner=partner, team=team, source=TeamLink.Source.OPERATOR
+        )
+    return team
+
+
+def make_pack(team, order_number: str, seller, quantity: int, start, end=None, **extra):
+    """A pack sold by `seller` (a Partner, or a CSN string for an off-platform seller);
+    a registered seller is linked to the team, as the purchases feed does."""
+    from flex.ledger import default_end_date
+    from flex.models import Pack
+    from spp.models import Partner
+    from teams.models import TeamLink
+
+    partner = seller if isinstance(seller, Partner) else None
+    csn = seller.csn if partner else seller
+    pack = Pack.unscoped.using(MAINT).create(
+        order_number=order_number,
+        team=team,
+        seller_csn=csn,
+        seller_partner=partner,
+        quantity=quantity,
+        start_date=start,
+        end_date=end or default_end_date(start),
+        **extra,
+    )
+    if partner:
+        TeamLink.unscoped.using(MAINT).get_or_create(
+            partner=partner, team=team, defaults={"source": TeamLink.Source.SELLER}
+        )
+    return pack
+
+
+def make_snapshot(partner, team, as_of, **figures):
+    """A Flex snapshot row with sensible defaults (normally the recompute writes these)."""
+    from flex.models import FlexSnapshot
+
+    total = figures.pop("flex_total_tokens", 1000)
+    balance = figures.pop("flex_tokens_balance", 500)
+    purchased = figures.pop("flex_purchased_tokens", total)
+    values = {
+        "flex_total_tokens": total,
+        "flex_tokens_balance": balance,
+        "flex_tokens_consumption": total - balance,
+        "flex_purchased_tokens": purchased,
+        "flex_additional_tokens": total - purchased,
+        "flex_balance_rate": (balance / total) if total else None,
+        "flex_consumption_rate_30": 5.0,
+        "flex_consumption_rate_180": 4.0,
+    }
+    values.update(figures)
+    return FlexSnapshot.unscoped.using(MAINT).create(
+        partner=partner, team=team, as_of=as_of, **values
+    )
