@@ -79,6 +79,9 @@ class TokenEvent(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.date}"
+
 
 class FlexSnapshot(models.Model):
     """The SPP figures of one team for one partner as of one business date.
@@ -125,3 +128,6 @@ class FlexSnapshot(models.Model):
             models.Index(fields=["partner", "as_of", "flex_projected_end_date"]),
             models.Index(fields=["partner", "as_of", "flex_tokens_balance"]),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.team_id} for partner {self.partner_id} as of {self.as_of}"

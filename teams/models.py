@@ -66,6 +66,9 @@ class TeamLink(models.Model):
         constraints = [models.UniqueConstraint(fields=["partner", "team"], name="teamlink_unique")]
         indexes = [models.Index(fields=["team", "partner"])]
 
+    def __str__(self) -> str:
+        return f"{self.partner_id} sees {self.team_id}"
+
 
 class AccountAssignment(models.Model):
     """The partner's account manager for a customer account; its teams inherit it."""
@@ -84,6 +87,9 @@ class AccountAssignment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["partner", "account"], name="assignment_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.account_manager_id}"
 
 
 class Contact(models.Model):

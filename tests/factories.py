@@ -117,3 +117,18 @@ def make_snapshot(partner, team, as_of, **figures):
     return FlexSnapshot.unscoped.using(MAINT).create(
         partner=partner, team=team, as_of=as_of, **values
     )
+
+
+def add_usage(team, daily: dict) -> None:
+    """Daily usage roll-up rows (tokens per day) with their running total, as the usage
+    import writes them; for tests of the recompute that do not go through a file."""
+    from usage.models import UsageDaily
+
+    existing = {u.day: u.tokens for u in UsageDaily.objects.using(MAINT).filter(team=team)}
+    existing.update(daily)
+    UsageDaily.objects.using(MAINT).filter(team=team).delete()
+    running, rows = 0, []
+    for day in sorted(existing):
+        running += existing[day]
+        rows.append(UsageDaily(team=team, day=day, tokens=existing[day], cum_tokens=running))
+    UsageDaily.objects.using(MAINT).bulk_create(rows)

@@ -44,6 +44,9 @@ class ProductRate(models.Model):
             models.UniqueConstraint(fields=["product", "effective_from"], name="rate_unique_day")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.product_id}: {self.tokens_per_day}/day from {self.effective_from}"
+
 
 class UsageRow(models.Model):
     """One line of Autodesk's token-usage report, user pseudonymised on import."""
@@ -59,6 +62,9 @@ class UsageRow(models.Model):
     class Meta:
         indexes = [models.Index(fields=["team", "day"])]
 
+    def __str__(self) -> str:
+        return f"{self.team_id} {self.day} {self.tokens}"
+
 
 class UsageDaily(models.Model):
     """Tokens a team used on a day, with the running total since its first day."""
@@ -71,6 +77,9 @@ class UsageDaily(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["team", "day"], name="usagedaily_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.team_id} {self.day} {self.tokens}"
 
 
 class UsageDailyProduct(models.Model):
@@ -88,3 +97,6 @@ class UsageDailyProduct(models.Model):
                 fields=["team", "day", "product"], name="usagedailyproduct_unique"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.team_id} {self.day} {self.product_id} {self.tokens}"

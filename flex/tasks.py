@@ -1,0 +1,34 @@
+"""Celery tasks of the Flex engine. Thin: the work is in flex.services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from celery import shared_task
+from django.db import transaction
+
+from flex import services
+
+
+def _as_of(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+@shared_task(name="flex.tasks.recompute_all")
+def recompute_all(as_of: str | None = None) -> dict:
+    """The nightly recompute of every team with a pack (beat runs it for D = today)."""
+    result = services.recompute(_as_of(as_of))
+    return {"as_of": result.as_of.isoformat(), "teams": result.teams, "snapshots": result.snapshots}
+
+
+@shared_task(name="flex.tasks.recompute_teams")
+def recompute_teams(team_pks: list[int], as_of: str | None = None) -> int:
+    return services.recompute_teams(team_pks, _as_of(as_of))
+
+
+def queue_recompute(team_pks: Iterable[int], using: str = "maint") -> None:
+    """Recompute these teams once the current transaction on `using` has committed."""
+    pks = sorted(set(team_pks))
+    if pks:
+        transaction.on_commit(lambda: recompute_teams.delay(pks), using=using)
