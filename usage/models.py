@@ -100,3 +100,24 @@ class UsageDailyProduct(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team_id} {self.day} {self.product_id} {self.tokens}"
+
+
+class ImportBatch(models.Model):
+    """One successful operator import of a feed file (SPEC §12), for the audit trail."""
+
+    kind = models.CharField(max_length=20)
+    file_name = models.CharField(max_length=255)
+    sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
+    rows = models.IntegerField(help_text="Data rows in the file")
+    summary = models.JSONField(default=dict, help_text="Counts and notes of the import report")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        "spp.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [("upload_feed", "Can upload a data feed")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.file_name} ({self.created_at:%Y-%m-%d %H:%M})"
