@@ -32,3 +32,13 @@ def queue_recompute(team_pks: Iterable[int], using: str = "maint") -> None:
     pks = sorted(set(team_pks))
     if pks:
         transaction.on_commit(lambda: recompute_teams.delay(pks), using=using)
+
+
+@shared_task(name="flex.tasks.export_flex_list")
+def export_flex_list(
+    job_id: str, partner_id: int, user_id: int, params: dict[str, str], fmt: str
+) -> str:
+    """A large Flex list export (flex.export.start_job queues it); returns the file's path."""
+    from flex.export import run_job
+
+    return run_job(job_id, partner_id, user_id, params, fmt)

@@ -1,18 +1,21 @@
 from django.urls import path
 
-from spp.views import PlaceholderView
+from flex import views
 
 urlpatterns = [
+    path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
+    path("flex/", views.FlexListView.as_view(), name="flex_list"),
+    path("flex/columns/", views.FlexColumnsView.as_view(), name="flex_columns"),
+    path("flex/export/", views.FlexExportView.as_view(), name="flex_export"),
+    path("flex/export/<str:job_id>/", views.ExportJobView.as_view(), name="flex_export_job"),
     path(
-        "dashboard/",
-        PlaceholderView.as_view(
-            title="Dashboard", message="The FLEX widget arrives with the dashboard release."
-        ),
-        name="dashboard",
+        "flex/export/<str:job_id>/status/",
+        views.ExportJobStatusView.as_view(),
+        name="flex_export_status",
     ),
     path(
-        "flex/",
-        PlaceholderView.as_view(title="Flex", message="The Flex list arrives with the dashboard release."),
-        name="flex_list",
+        "flex/export/<str:job_id>/download/",
+        views.ExportJobDownloadView.as_view(),
+        name="flex_export_download",
     ),
 ]

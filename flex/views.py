@@ -1,0 +1,381 @@
+"""Pages of the Flex figures: the dashboard, the Flex list, its export and export jobs."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    QueryDict,
+)
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+
+from flex import export, selectors, tables
+from flex.filtersets import FlexSnapshotFilterSet
+from flex.forms import ColumnChoiceForm
+from spp.models import Role
+from spp.roles import Perm
+from spp.views import PartnerScopedMixin
+
+PAGE_SIZES = (25, 50, 100, 200)
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+COLUMNS_SESSION_KEY = "flex_columns"
+LIST_PARAMS = (
+    "bucket",
+    "manager",
+    "balance_min",
+    "balance_max",
+    "end_from",
+    "end_to",
+    "q",
+    "ordering",
+    "as_of",
+)
+
+
+def list_url(**params) -> str:
+    """The Flex list filtered by `params` (empty values left out)."""
+    query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
+    return reverse("flex_list") + (f"?{query}" if query else "")
+
+
+def filter_params(data: QueryDict) -> dict[str, str]:
+    """The filter and sort parameters of a request, without paging."""
+    return {name: data.get(name) for name in LIST_PARAMS if data.get(name) not in (None, "")}
+
+
+class DashboardView(PartnerScopedMixin, View):
+    """The FLEX widget and what an account manager needs first thing in the morning."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        scope = request.GET.get("scope")
+        if scope not in ("mine", "all"):
+            scope = "mine" if self.membership.role == Role.ACCOUNT_MANAGER else "all"
+        manager = request.user.pk if scope == "mine" else None
+        as_of = selectors.latest_as_of()
+        context = {
+            "scope": scope,
+            "as_of": as_of,
+            "buckets": selectors.BUCKETS,
+            "manager_param": manager or "",
+        }
+        if as_of is not None:
+            counts = selectors.widget_counts(as_of, manager)
+            soon_count, soon = selectors.projected_end_within(as_of, 30, manager)
+            expiring_teams, expiring_tokens, expiring = selectors.expiring_within_90_days(
+                as_of, manager
+            )
+            entered_counts, entered = selectors.bucket_entries(as_of, manager)
+            context.update(
+                counts=counts,
+                widget=[
+                    {
+                        "bucket": bucket,
+                        "count": counts[bucket.key],
+                        "url": list_url(bucket=bucket.key, manager=manager),
+                    }
+                    for bucket in selectors.BUCKETS
+                ],
+                soon=soon,
+                soon_count=soon_count,
+                soon_url=list_url(
+                    bucket="all",
+                    manager=manager,
+                    end_from=as_of.isoformat(),
+                    end_to=(as_of + timedelta(days=30)).isoformat(),
+                    ordering="flex_projected_end_date",
+                ),
+                expiring=expiring,
+                expiring_teams=expiring_teams,
+                expiring_tokens=expiring_tokens,
+                entered=entered,
+                entered_counts=[
+                    {
+                        "bucket": bucket,
+                        "count": entered_counts[bucket.key],
+                        "url": list_url(bucket=bucket.key, manager=manager),
+                    }
+                    for bucket in selectors.BUCKETS
+                ],
+                entered_total=sum(count for key, count in entered_counts.items() if key != "all"),
+                yesterday=as_of - timedelta(days=1),
+            )
+        return render(request, "flex/dashboard.html", context)
+
+
+class FlexListView(PartnerScopedMixin, View):
+    """SPEC §6: the filtered, sorted, paginated Flex list; a constant number of queries."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        data = request.GET
+        filterset = FlexSnapshotFilterSet(data)
+        problems = []
+        valid = filterset.is_valid()
+        if not valid:
+            problems = filterset.error_messages()
+        as_of = filterset.resolved_as_of()
+        latest = selectors.latest_as_of() if data.get("as_of") else as_of
+
+        page_size, size_problem = self._page_size(data.get("page_size"))
+        if size_problem:
+            problems.append(size_problem)
+        rows_qs = filterset.qs.values(*tables.VALUE_FIELDS) if valid else filterset.qs.none()
+        paginator = Paginator(rows_qs, page_size)
+        page_number = data.get("page") or 1
+        try:
+            page = paginator.page(page_number)
+        except PageNotAnInteger:
+            problems.append(f"Page (page={page_number}): enter a whole number.")
+            page = paginator.page(1)
+        except EmptyPage:
+            page = paginator.page(paginator.num_pages)
+            if str(page_number) != "1":
+                problems.append(
+                    f"Page {page_number} does not exist; this is the last page, "
+                    f"{paginator.num_pages}."
+                )
+
+        chosen = request.session.get(COLUMNS_SESSION_KEY)
+        columns = tables.screen_columns(chosen)
+        params = filter_params(data)
+        ordering = data.get("ordering") or tables.DEFAULT_ORDERING
+        context = {
+            "filterset": filterset,
+            "form": filterset.form,
+            "problems": problems,
+            "as_of": as_of,
+            "latest_as_of": latest,
+            "page": page,
+            "paginator": paginator,
+            "rows": list(page.object_list),
+            "columns": columns,
+            "headers": [self._header(column, ordering, params) for column in columns],
+            "bucket_tabs": self._bucket_tabs(data, valid, as_of, filterset.manager_choices),
+            "page_size": page_size,
+            "page_sizes": PAGE_SIZES,
+            "params": params,
+            "export_xlsx": self._export_url(params, "xlsx"),
+            "export_csv": self._export_url(params, "csv"),
+            "column_form": ColumnChoiceForm(
+                initial={"columns": [c.key for c in columns]},
+            ),
+            "has_filters": any(k in params for k in LIST_PARAMS if k not in ("ordering",)),
+            "can_export": self.may(Perm.EXPORT),
+            "async_threshold": export.ASYNC_THRESHOLD,
+            "page_query": urlencode({**params, "page_size": page_size}),
+            "page_range": list(paginator.get_elided_page_range(page.number, on_each_side=2)),
+            "latest_url": list_url(**{k: v for k, v in params.items() if k != "as_of"}),
+        }
+        status = 200
+        return render(request, "flex/list.html", context, status=status)
+
+    @staticmethod
+    def _page_size(value: str | None) -> tuple[int, str]:
+        if value in (None, ""):
+            return DEFAULT_PAGE_SIZE, ""
+        try:
+            size = int(value)
+        except ValueError:
+            return DEFAULT_PAGE_SIZE, f"Rows per page (page_size={value}): enter a whole number."
+        if not 1 <= size <= MAX_PAGE_SIZE:
+            return (
+                DEFAULT_PAGE_SIZE,
+                f"Rows per page (page_size={value}): choose between 1 and {MAX_PAGE_SIZE}.",
+            )
+        return size, ""
+
+    @staticmethod
+    def _header(column: tables.Column, ordering: str, params: dict[str, str]) -> dict:
+        current = ordering.lstrip("-") == column.key
+        descending = ordering.startswith("-")
+        # A click on the sorted column flips it; on another column sorts it ascending.
+        target = ("" if descending else "-") + column.key if current else column.key
+        return {
+            "column": column,
+            "sorted": current,
+            "descending": current and descending,
+            "aria_sort": ("descending" if descending else "ascending") if current else "none",
+            "url": list_url(**{**params, "ordering": target}),
+        }
+
+    @staticmethod
+    def _export_url(params: dict[str, str], fmt: str) -> str:
+        return reverse("flex_export") + "?" + urlencode({**params, "format": fmt})
+
+    def _bucket_tabs(
+        self, data: QueryDict, valid: bool, as_of, manager_choices: list
+    ) -> list[dict]:
+        """One tab per bucket with its count under the other filters (one query)."""
+        others = data.copy()
+        others.pop("bucket", None)
+        counts = {}
+        if valid and as_of is not None:
+            base = FlexSnapshotFilterSet(others, manager_choices=manager_choices).qs
+            aggregates = {b.key: _count(b.q()) for b in selectors.BUCKETS}
+            aggregates["any"] = _count(None)
+            counts = base.order_by().aggregate(**aggregates)
+        params = filter_params(data)
+        params.pop("bucket", None)
+        current = data.get("bucket") or ""
+        tabs = [
+            {
+                "key": "",
+                "label": "Every team with a pack",
+                "count": counts.get("any"),
+                "url": list_url(**params),
+                "active": current == "",
+            }
+        ]
+        for bucket in selectors.BUCKETS:
+            tabs.append(
+                {
+                    "key": bucket.key,
+                    "label": bucket.label,
+                    "count": counts.get(bucket.key),
+                    "url": list_url(**params, bucket=bucket.key),
+                    "active": current == bucket.key,
+                    "description": bucket.description,
+                }
+            )
+        return tabs
+
+
+def _count(condition):
+    from django.db.models import Count
+
+    return Count("pk", filter=condition) if condition is not None else Count("pk")
+
+
+class FlexColumnsView(PartnerScopedMixin, View):
+    """The column chooser: the choice is kept in the session, per user."""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = ColumnChoiceForm(request.POST)
+        if request.POST.get("reset"):
+            request.session.pop(COLUMNS_SESSION_KEY, None)
+        elif form.is_valid():
+            request.session[COLUMNS_SESSION_KEY] = form.cleaned_data["columns"]
+        target = request.POST.get("next") or reverse("flex_list")
+        if not url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            target = reverse("flex_list")
+        return HttpResponseRedirect(target)
+
+
+class FlexExportView(PartnerScopedMixin, View):
+    """The export of exactly the filtered, sorted rows: at once when small, else a job.
+
+    The file is built here, inside the request's transaction and partner scope: a
+    streaming response would read the database after both have ended.
+    """
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if not self.may(Perm.EXPORT):
+            return render(request, "spp/forbidden.html", status=403)
+        fmt = request.GET.get("format", "xlsx")
+        if fmt not in export.FORMATS:
+            return _bad_export(request, [f"Format (format={fmt}): choose xlsx or csv."])
+        filterset = FlexSnapshotFilterSet(request.GET)
+        if not filterset.is_valid():
+            return _bad_export(request, filterset.error_messages())
+        as_of = filterset.resolved_as_of()
+        name = export.filename(self.partner.csn, as_of, fmt, request.GET.get("bucket"))
+        queryset = filterset.qs
+        total = queryset.count()
+        if total > export.ASYNC_THRESHOLD:
+            job_id = export.start_job(
+                partner_id=self.partner.pk,
+                user_id=request.user.pk,
+                params=filter_params(request.GET),
+                fmt=fmt,
+                total=total,
+                name=name,
+            )
+            return redirect("flex_export_job", job_id=job_id)
+        content = export.render(export.rows_from(queryset), fmt)
+        response = HttpResponse(content, content_type=export.FORMATS[fmt])
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+def _bad_export(request: HttpRequest, problems: list[str]) -> HttpResponse:
+    return render(
+        request,
+        "flex/export_error.html",
+        {"problems": problems, "back": list_url(**filter_params(request.GET))},
+        status=400,
+    )
+
+
+class ExportJobMixin(PartnerScopedMixin):
+    """A job is reachable only by the person who started it, acting for the same partner."""
+
+    def job(self, job_id: str) -> dict:
+        job = export.job_status(job_id)
+        if (
+            not job
+            or job.get("partner_id") != self.partner.pk
+            or job.get("user_id") != self.request.user.pk
+        ):
+            raise Http404("No such export.")
+        return job
+
+
+class ExportJobView(ExportJobMixin, View):
+    def get(self, request: HttpRequest, job_id: str) -> HttpResponse:
+        job = self.job(job_id)
+        return render(
+            request,
+            "flex/export_job.html",
+            {"job": job, "job_id": job_id, "status": _status_payload(job_id, job)},
+        )
+
+
+class ExportJobStatusView(ExportJobMixin, View):
+    def get(self, request: HttpRequest, job_id: str) -> HttpResponse:
+        return JsonResponse(_status_payload(job_id, self.job(job_id)))
+
+
+class ExportJobDownloadView(ExportJobMixin, View):
+    def get(self, request: HttpRequest, job_id: str) -> HttpResponse:
+        job = self.job(job_id)
+        path = Path(job.get("path") or "")
+        root = export.exports_root().resolve()
+        if job.get("state") != "done" or not path.is_file() or root not in path.resolve().parents:
+            raise Http404("The export is not ready or has expired.")
+        return FileResponse(
+            path.open("rb"),
+            as_attachment=True,
+            filename=job.get("filename") or path.name,
+            content_type=export.FORMATS.get(job.get("format"), "application/octet-stream"),
+        )
+
+
+def _status_payload(job_id: str, job: dict) -> dict:
+    total = job.get("total") or 0
+    done = job.get("done") or 0
+    percent = 100 if job.get("state") == "done" else (int(done * 100 / total) if total else 0)
+    return {
+        "state": job.get("state"),
+        "done": done,
+        "total": total,
+        "percent": percent,
+        "error": job.get("error", ""),
+        "filename": job.get("filename", ""),
+        "download_url": reverse("flex_export_download", args=[job_id])
+        if job.get("state") == "done"
+        else "",
+    }

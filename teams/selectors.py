@@ -1,0 +1,192 @@
+"""Reads of customers, teams and contacts for the current partner (scoped, under RLS)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+
+from flex.models import FlexSnapshot, Pack, TokenEvent
+from flex.selectors import latest_as_of, manager_name_expression
+from spp.models import Membership
+from teams.models import Account, AccountAssignment, Contact, Team
+from usage.models import Product, UsageDaily, UsageDailyProduct, UsageRow
+
+
+def _assignments(account_ref: str) -> QuerySet:
+    return AccountAssignment.objects.filter(account_id=OuterRef(account_ref))
+
+
+def with_manager(queryset: QuerySet, account_ref: str) -> QuerySet:
+    """Annotate the current partner's account manager (id and name) of each row's account."""
+    assignments = _assignments(account_ref)
+    return queryset.annotate(
+        account_manager_id=Subquery(assignments.values("account_manager_id")[:1]),
+        account_manager_name=Subquery(
+            assignments.annotate(name=manager_name_expression("account_manager")).values("name")[:1]
+        ),
+    )
+
+
+def search_teams(q: str = "") -> QuerySet:
+    """The partner's linked teams (with or without Flex), optionally searched."""
+    teams = with_manager(Team.objects.select_related("account"), "account_id")
+    q = q.strip()
+    if q:
+        teams = teams.filter(
+            Q(name__icontains=q)
+            | Q(team_id__icontains=q)
+            | Q(account__name__icontains=q)
+            | Q(account__csn__icontains=q)
+        )
+    return teams.order_by("name", "team_id")
+
+
+def search_accounts(q: str = "") -> QuerySet:
+    """Customers with at least one team linked to the partner, with their team count."""
+    accounts = Account.objects.annotate(team_count=Count("teams", distinct=True))
+    accounts = with_manager(accounts, "pk")
+    q = q.strip()
+    if q:
+        accounts = accounts.filter(Q(name__icontains=q) | Q(csn__icontains=q))
+    return accounts.order_by("name", "csn")
+
+
+def account_by_csn(csn: str) -> Account | None:
+    return Account.objects.filter(csn=csn).distinct().first()
+
+
+def team_by_id(team_id: str) -> Team | None:
+    return Team.objects.select_related("account").filter(team_id=team_id).first()
+
+
+def assignment_for(account: Account) -> AccountAssignment | None:
+    return (
+        AccountAssignment.objects.select_related("account_manager").filter(account=account).first()
+    )
+
+
+def members() -> list[Membership]:
+    return list(
+        Membership.objects.select_related("user")
+        .filter(user__is_active=True)
+        .order_by("user__full_name", "user__email")
+    )
+
+
+def contacts_of(account: Account) -> QuerySet:
+    return Contact.objects.filter(account=account).select_related("team").order_by("name")
+
+
+def account_teams_with_figures(account: Account) -> list[dict]:
+    """The account's linked teams with the partner's latest Flex figures (two queries)."""
+    teams = list(Team.objects.filter(account=account).order_by("name"))
+    as_of = latest_as_of()
+    snapshots = {}
+    if as_of and teams:
+        snapshots = {
+            s.team_id: s
+            for s in FlexSnapshot.objects.filter(team__in=teams, as_of=as_of).only(
+                "team_id",
+                "flex_tokens_balance",
+                "flex_total_tokens",
+                "flex_balance_rate",
+                "flex_projected_end_date",
+            )
+        }
+    return [{"team": team, "snapshot": snapshots.get(team.pk)} for team in teams]
+
+
+# ------------------------------------------------------------------- team page
+
+
+@dataclass(frozen=True)
+class ProductUse:
+    product: str
+    tokens: int
+    users: int
+    days: int
+
+
+def products_and_users(team: Team, start: date, end: date) -> tuple[list[ProductUse], int]:
+    """Tokens, users and days used per product over [start, end], and distinct users."""
+    per_product = (
+        UsageDailyProduct.objects.filter(team=team, day__gte=start, day__lte=end)
+        .values("product_id")
+        .annotate(tokens=Sum("tokens"), days=Count("day", distinct=True))
+    )
+    users = dict(
+        UsageRow.objects.filter(team=team, day__gte=start, day__lte=end)
+        .values("product_id")
+        .annotate(users=Count("user_key", distinct=True))
+        .values_list("product_id", "users")
+    )
+    total_users = UsageRow.objects.filter(team=team, day__gte=start, day__lte=end).aggregate(
+        users=Count("user_key", distinct=True)
+    )["users"]
+    names = dict(
+        Product.objects.filter(pk__in=[row["product_id"] for row in per_product]).values_list(
+            "pk", "name"
+        )
+    )
+    rows = [
+        ProductUse(
+            product=names.get(row["product_id"], "?"),
+            tokens=row["tokens"] or 0,
+            users=users.get(row["product_id"], 0),
+            days=row["days"],
+        )
+        for row in per_product
+    ]
+    rows.sort(key=lambda r: (-r.tokens, r.product))
+    return rows, total_users or 0
+
+
+def daily_tokens(team: Team, start: date, end: date) -> list[tuple[date, int]]:
+    """Tokens used each day of [start, end], zero on days without usage."""
+    used = dict(
+        UsageDaily.objects.filter(team=team, day__gte=start, day__lte=end).values_list(
+            "day", "tokens"
+        )
+    )
+    days = (end - start).days + 1
+    return [
+        (start + timedelta(days=i), int(used.get(start + timedelta(days=i), 0)))
+        for i in range(days)
+    ]
+
+
+def own_packs(team: Team) -> list[Pack]:
+    """The partner's own packs of this team (Pack.objects: sold by the current partner)."""
+    return list(Pack.objects.filter(team=team).order_by("-start_date", "order_number"))
+
+
+def token_events(team: Team) -> list[TokenEvent]:
+    """Moves and adjustments of the partner's own packs touching the team, and merges of it.
+
+    Merges carry no pack, so the seller-scoped manager cannot reach them; the team was
+    fetched through Team.objects (linked to the partner), and RLS only shows merges of
+    linked teams.
+    """
+    touching = Q(pack__team=team) | Q(from_team=team) | Q(to_team=team)
+    own = TokenEvent.objects.filter(touching).select_related("pack", "from_team", "to_team")
+    merges = TokenEvent.unscoped.filter(pack__isnull=True).filter(
+        Q(from_team=team) | Q(to_team=team)
+    )
+    events = {e.pk: e for e in own}
+    events.update({e.pk: e for e in merges.select_related("from_team", "to_team")})
+    return sorted(events.values(), key=lambda e: (e.date, e.pk), reverse=True)
+
+
+def packs_ending_within(packs: list[Pack], start: date, days: int = 90) -> list[Pack]:
+    """Own active packs whose end date falls within `days` of `start`."""
+    end = start + timedelta(days=days)
+    return sorted(
+        (p for p in packs if p.start_date <= start <= p.end_date <= end),
+        key=lambda p: p.end_date,
+    )
+
+
+def team_figures(team: Team) -> FlexSnapshot | None:
+    return FlexSnapshot.objects.filter(team=team).order_by("-as_of").first()
