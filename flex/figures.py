@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from fractions import Fraction
 
@@ -77,7 +77,11 @@ class FlexFigures:
     tokens_expiring_90d: int
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        # Not dataclasses.asdict: it deep-copies every value, and this runs per snapshot row.
+        return {name: getattr(self, name) for name in _FLEX_FIELD_NAMES}
+
+
+_FLEX_FIELD_NAMES = tuple(f.name for f in fields(FlexFigures))
 
 
 def team_figures(ledger: TeamLedger, usage: UsageSeries, as_of: date) -> TeamFigures:
@@ -181,23 +185,25 @@ def forward_forecast(packs: Sequence[PackState], daily_rate: Fraction, as_of: da
     if daily_rate <= 0:
         return Forecast(last_end, Fraction(sum(p.remaining for p in ordered)))
 
-    left = [Fraction(p.remaining) for p in ordered]
-    expiring = Fraction(0)
+    # Exact and fast: count in 1/denominator tokens, so the daily draw is an integer.
+    scale, per_day = daily_rate.denominator, daily_rate.numerator
+    left = [p.remaining * scale for p in ordered]
+    expiring = 0
     day = as_of + ONE_DAY
     index = 0  # ordered[index:] are the packs still live on `day`
     while True:
         while index < len(ordered) and ordered[index].end_date < day:
             expiring += left[index]
-            left[index] = Fraction(0)
+            left[index] = 0
             index += 1
         if index == len(ordered):
-            return Forecast(last_end, expiring)
+            return Forecast(last_end, Fraction(expiring, scale))
         segment_end = ordered[index].end_date
         segment_days = (segment_end - day).days + 1
-        full_days = sum(left[index:]) // daily_rate  # days the live pool covers in full
+        full_days = sum(left[index:]) // per_day  # days the live pool covers in full
         if full_days < segment_days:
-            return Forecast(day + timedelta(days=int(full_days)), expiring)
-        demand = daily_rate * segment_days
+            return Forecast(day + timedelta(days=full_days), Fraction(expiring, scale))
+        demand = per_day * segment_days
         for position in range(index, len(ordered)):
             taken = min(left[position], demand)
             left[position] -= taken
