@@ -220,6 +220,8 @@ class FlexListView(PartnerScopedMixin, View):
         """One tab per bucket with its count under the other filters (one query)."""
         others = data.copy()
         others.pop("bucket", None)
+        if as_of is not None:
+            others["as_of"] = as_of.isoformat()  # resolved once: no second MAX(as_of)
         counts = {}
         if valid and as_of is not None:
             base = FlexSnapshotFilterSet(others, manager_choices=manager_choices).qs
