@@ -65,3 +65,52 @@ def seed_people(partner_count: int = 3, using: str = "maint") -> list[DemoLogin]
                 )
                 logins.append(DemoLogin(email, Role(role).label, name))
     return logins
+
+
+def seed_relationships(seed: int = 7, using: str = "maint") -> int:
+    """Each partner's account managers on most of its customers, and a few contacts."""
+    import random
+
+    from teams.models import Account, AccountAssignment, Contact, TeamLink
+
+    rng = random.Random(seed)
+    created = 0
+    with transaction.atomic(using=using):
+        for partner in Partner.objects.using(using).order_by("pk"):
+            managers = list(
+                User.objects.using(using)
+                .filter(memberships__partner=partner, memberships__role=Role.ACCOUNT_MANAGER)
+                .order_by("email")
+            )
+            account_ids = (
+                TeamLink.unscoped.using(using)
+                .filter(partner=partner)
+                .values_list("team__account_id", flat=True)
+                .distinct()
+            )
+            for account in Account.unscoped.using(using).filter(pk__in=account_ids).order_by("pk"):
+                if managers and rng.random() < 0.8:
+                    AccountAssignment.unscoped.using(using).update_or_create(
+                        partner=partner,
+                        account=account,
+                        defaults={"account_manager": rng.choice(managers)},
+                    )
+                if (
+                    rng.random() < 0.6
+                    and not Contact.unscoped.using(using)
+                    .filter(partner=partner, account=account)
+                    .exists()
+                ):
+                    first = rng.choice(["Dana", "Lee", "Morgan", "Riley", "Sasha", "Tomas", "Yuki"])
+                    last = rng.choice(["Berg", "Costa", "Okafor", "Nguyen", "Schmidt", "Silva"])
+                    domain = "".join(ch for ch in account.name.lower() if ch.isalnum())
+                    Contact.unscoped.using(using).create(
+                        partner=partner,
+                        account=account,
+                        name=f"{first} {last}",
+                        email=f"{first.lower()}.{last.lower()}@{domain}.example",
+                        phone=f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
+                        title=rng.choice(["CAD manager", "IT director", "Purchasing", "BIM lead"]),
+                    )
+                    created += 1
+    return created
