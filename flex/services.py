@@ -13,11 +13,13 @@ needs the cumulative usage at a handful of boundary dates per team
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 
 from django.db import connections, transaction
 from django.db.models import Q
@@ -30,8 +32,8 @@ from spp.dates import business_date
 log = logging.getLogger(__name__)
 
 MAINT = "maint"
-CHUNK_TEAMS = 2000
-LOCK_KEY = 7_310_001  # pg_advisory_xact_lock key of the recompute
+CHUNK_TEAMS = 1000  # also bounds the advisory locks one chunk holds
+LOCK_KEY = 7_310_001  # first key of pg_advisory_xact_lock(LOCK_KEY, team pk)
 
 SNAPSHOT_FIELDS = [
     "flex_total_tokens",
@@ -65,14 +67,28 @@ class RecomputeResult:
 # ------------------------------------------------------------------------ entry points
 
 
-def recompute(as_of: date | None = None, team_pks: Iterable[int] | None = None) -> RecomputeResult:
-    """Recompute the snapshots of the given teams (every team with a pack when None)."""
+def recompute(
+    as_of: date | None = None, team_pks: Iterable[int] | None = None, *, workers: int = 1
+) -> RecomputeResult:
+    """Recompute the snapshots of the given teams (every team with a pack when None).
+
+    With workers > 1 the chunks run in that many forked processes (the command line and
+    the benchmark do this; Celery fans out chunk tasks instead, see flex.tasks).
+    """
     as_of = as_of or business_date()
     started = time.perf_counter()
     result = RecomputeResult(as_of=as_of)
-    groups = _groups(None if team_pks is None else set(team_pks))
-    for chunk in _chunks(groups, CHUNK_TEAMS):
-        _recompute_chunk(chunk, as_of, result)
+    chunks = list(team_chunks(None if team_pks is None else set(team_pks)))
+    if workers > 1 and len(chunks) > 1:
+        connections.close_all()  # each process opens its own
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for part in pool.imap_unordered(partial(_chunk_job, as_of=as_of), chunks):
+                result.teams += part.teams
+                result.snapshots += part.snapshots
+                result.warnings.extend(part.warnings)
+    else:
+        for chunk in chunks:
+            _recompute_chunk(chunk, as_of, result)
     result.seconds = time.perf_counter() - started
     log.info(
         "recomputed %s teams, %s snapshots as of %s in %.2fs",
@@ -81,6 +97,20 @@ def recompute(as_of: date | None = None, team_pks: Iterable[int] | None = None) 
         as_of,
         result.seconds,
     )
+    return result
+
+
+def team_chunks(wanted: set[int] | None = None) -> Iterable[list[int]]:
+    """Team pks in chunks of whole move/merge groups."""
+    return _chunks(_groups(wanted), CHUNK_TEAMS)
+
+
+def _chunk_job(chunk: list[int], as_of: date) -> RecomputeResult:
+    result = RecomputeResult(as_of=as_of)
+    try:
+        _recompute_chunk(chunk, as_of, result)
+    finally:
+        connections.close_all()
     return result
 
 
@@ -158,8 +188,14 @@ def _chunks(groups: list[list[int]], size: int) -> Iterable[list[int]]:
 
 def _recompute_chunk(team_pks: list[int], as_of: date, result: RecomputeResult) -> None:
     with transaction.atomic(using=MAINT):
+        # Per-team locks taken in ascending order: runs over disjoint teams go in
+        # parallel, runs over the same team wait for each other, and none deadlocks.
         with connections[MAINT].cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+            cursor.execute(
+                "SELECT count(pg_advisory_xact_lock(%s, t::int)) FROM "
+                "(SELECT unnest(%s::bigint[]) AS t ORDER BY 1) ordered",
+                [LOCK_KEY, team_pks],
+            )
         teams, account_names = {}, {}
         for pk, team_id, account_name in _rows(
             "SELECT t.id, t.team_id, a.name FROM teams_team t "

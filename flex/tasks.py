@@ -9,6 +9,7 @@ from celery import shared_task
 from django.db import transaction
 
 from flex import services
+from spp.dates import business_date
 
 
 def _as_of(value: str | None) -> date | None:
@@ -17,9 +18,14 @@ def _as_of(value: str | None) -> date | None:
 
 @shared_task(name="flex.tasks.recompute_all")
 def recompute_all(as_of: str | None = None) -> dict:
-    """The nightly recompute of every team with a pack (beat runs it for D = today)."""
-    result = services.recompute(_as_of(as_of))
-    return {"as_of": result.as_of.isoformat(), "teams": result.teams, "snapshots": result.snapshots}
+    """The nightly recompute (beat, D = today): one task per chunk, so that every worker
+    process takes a share. D is fixed here, so chunks that run after midnight agree."""
+    day = (_as_of(as_of) or business_date()).isoformat()
+    chunks = 0
+    for chunk in services.team_chunks():
+        recompute_teams.delay(chunk, day)
+        chunks += 1
+    return {"as_of": day, "chunks": chunks}
 
 
 @shared_task(name="flex.tasks.recompute_teams")

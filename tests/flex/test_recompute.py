@@ -160,10 +160,7 @@ def test_command_recomputes_one_team_and_rejects_bad_input(capsys):
 
 def test_two_recomputes_at_once_give_the_same_rows():
     a = make_partner("5200000001", "A")
-    for i in range(30):
-        team = make_team(f"T-{i:03}", f"Team {i}", linked=[a])
-        make_pack(team, f"A-{i}", a, 100 + i, date(2025, 9, 1))
-        add_usage(team, spread(date(2026, 2, 1), 20, i % 4))
+    _many_teams(a, 30)
     errors = []
 
     def run():
@@ -201,3 +198,48 @@ def test_queued_recompute_runs_on_a_real_celery_worker():
                 break
             threading.Event().wait(0.1)
     assert FlexSnapshot.unscoped.using("maint").filter(team=team, partner=a).exists()
+
+
+def _many_teams(partner, count: int) -> None:
+    for i in range(count):
+        team = make_team(f"T-{i:03}", f"Team {i}", linked=[partner])
+        make_pack(team, f"A-{i}", partner, 100 + i, date(2025, 9, 1))
+        add_usage(team, spread(date(2026, 2, 1), 20, i % 4))
+
+
+def _rows() -> list[tuple]:
+    return sorted(
+        FlexSnapshot.unscoped.using("maint").values_list("team_id", *services.SNAPSHOT_FIELDS)
+    )
+
+
+def test_parallel_recompute_gives_the_rows_of_a_sequential_one(monkeypatch):
+    a = make_partner("5200000001", "A")
+    _many_teams(a, 25)
+    monkeypatch.setattr(services, "CHUNK_TEAMS", 4)
+    assert len(list(services.team_chunks())) == 7
+    result = services.recompute(D, workers=2)
+    assert (result.teams, result.snapshots) == (25, 25)
+    parallel = _rows()
+    FlexSnapshot.unscoped.using("maint").all().delete()
+    services.recompute(D, workers=1)
+    assert _rows() == parallel
+
+
+def test_nightly_task_fans_out_chunks_to_the_workers(monkeypatch):
+    from celery.contrib.testing.worker import start_worker
+
+    from flex.tasks import recompute_all
+    from spp.celery import app
+
+    a = make_partner("5200000001", "A")
+    _many_teams(a, 12)
+    monkeypatch.setattr(services, "CHUNK_TEAMS", 5)
+    with start_worker(app, perform_ping_check=False, queues=[app.conf.task_default_queue]):
+        outcome = recompute_all.delay("2026-03-10").get(timeout=60)
+        assert outcome == {"as_of": "2026-03-10", "chunks": 3}
+        for _ in range(150):
+            if FlexSnapshot.unscoped.using("maint").filter(as_of=D).count() == 12:
+                break
+            threading.Event().wait(0.1)
+    assert FlexSnapshot.unscoped.using("maint").filter(as_of=D).count() == 12
