@@ -11,6 +11,7 @@ database of their own; they are kept between runs when the sizes match.
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import time
@@ -23,6 +24,7 @@ DAYS = 395  # 13 months
 AS_OF = date(2026, 11, 1)
 FIRST_DAY = AS_OF - timedelta(days=DAYS)
 PARTNERS = 5
+WORKERS = min(2, os.cpu_count() or 1)  # as `recompute_flex` does by default
 
 
 def generate() -> None:
@@ -142,7 +144,7 @@ def main() -> None:
     floor = min(floors)
 
     with timed(results, "full"):
-        outcome = services.recompute(AS_OF)
+        outcome = services.recompute(AS_OF, workers=WORKERS)
     full = results["full"]
 
     pks = [row[0] for row in sql("SELECT id FROM teams_team")]
