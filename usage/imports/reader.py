@@ -150,16 +150,31 @@ def _table(
         keep.append(position)
     frame = frame.iloc[:, keep]
     frame.columns = list(headers)
-    # Blank lines are not rows: a trailing empty line must not fail a file. (An exact
-    # comparison: stripping a million cells per column costs more than it is worth.)
-    blank = (
-        (frame == "").all(axis=1).to_numpy() if len(frame.columns) else np.ones(len(frame), bool)
-    )
+    blank = _blank_rows(frame)
     if blank.any():
         frame = frame.loc[~blank]
         lines = lines[~blank]
     frame = frame.reset_index(drop=True)
     return Table(file_name, headers, frame, lines, row_errors)
+
+
+def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Rows whose every cell is empty or spaces: blank lines are not rows (a trailing empty
+    line must not fail a file). Narrowed column by column, as blank rows are rare."""
+    blank = np.zeros(len(frame), dtype=bool)
+    if not len(frame.columns):
+        return ~blank
+    candidates = np.arange(len(frame))
+    for name in frame.columns:
+        cells = frame[name].to_numpy(dtype=object)[candidates]
+        empty = cells == ""
+        if not empty.all():  # spaces only: rare, so checked one by one
+            empty |= np.fromiter((not str(c).strip() for c in cells), bool, len(cells))
+        candidates = candidates[empty]
+        if not len(candidates):
+            return blank
+    blank[candidates] = True
+    return blank
 
 
 # --------------------------------------------------------------------------- CSV
@@ -216,14 +231,13 @@ def _read_csv(content: bytes) -> tuple[list[str], pd.DataFrame, np.ndarray, list
     for warning in caught:
         for number, why in _SKIPPED_LINE.findall(str(warning.message)):
             skipped[int(number)] = why.strip()
-    raw = raw.fillna("")
     header = [str(v) for v in raw.iloc[0].tolist()] if len(raw) else []
     frame = raw.iloc[1:]
-    starts = _record_lines(text, delimiter, len(raw) + len(skipped))
-    kept = np.array(
-        [n for n in range(1, len(raw) + len(skipped) + 1) if n not in skipped], dtype=np.int64
-    )
-    lines = starts[kept[1:] - 1]
+    records = len(raw) + len(skipped)
+    starts = _record_lines(text, delimiter, records)
+    kept = np.ones(records, dtype=bool)  # record n is index n - 1
+    kept[[n - 1 for n in skipped]] = False
+    lines = starts[kept][1:]
     row_errors = [
         RowError(int(starts[n - 1]), f"cannot split the row into the header's columns: {why}")
         for n, why in sorted(skipped.items())

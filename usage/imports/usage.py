@@ -11,14 +11,13 @@ by COPY into a temporary staging table, and everything after that is set-based S
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from django.db import connections
+from django.db import DatabaseError, connections
 
 from usage.imports import values as v
 from usage.imports.common import MAINT, add_products, product_catalog
@@ -37,6 +36,8 @@ COLUMNS = (
 )
 STAGE = "spp_usage_stage"
 PAIRS = "spp_usage_pairs"
+STAGE_DAILY_PRODUCT = "spp_usage_stage_daily_product"
+STAGE_DAILY = "spp_usage_stage_daily"
 COPY_CHUNK = 1 << 20
 
 
@@ -50,6 +51,13 @@ class Distinct:
 
     def take(self, dtype: object = object) -> np.ndarray:
         return np.asarray(self.values, dtype=dtype)[self.codes]
+
+    def same_value_codes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per row, a code shared by rows whose *parsed* values are equal ("2025-01-03" and
+        "2025-01-03T10:00" are one day; "Ann@x.com" and "ann@x.com" one user); and the
+        value of each code."""
+        canonical, uniques = pd.factorize(pd.Series(self.values, dtype=object), sort=False)
+        return canonical[self.codes], np.asarray(uniques, dtype=object)
 
     def bad_rows(self) -> np.ndarray:
         bad = np.array([r is not None for r in self.reasons], dtype=bool)
@@ -118,7 +126,7 @@ def _day(label: str) -> Callable[[str], str]:
     return lambda cell: v.parse_date(cell, label).isoformat()
 
 
-def _text(label: str, limit: int) -> Callable[[str], str]:
+def _limited(label: str, limit: int) -> Callable[[str], str]:
     return lambda cell: v.max_length(cell, label, limit)
 
 
@@ -143,15 +151,15 @@ def _user(label: str) -> Callable[[str], str]:
 
 @dataclass
 class Validated:
-    """The file's rows ready for staging (product still as written)."""
+    """The file's rows, every cell parsed (products still as written)."""
 
-    team: np.ndarray
-    day: np.ndarray
+    team: Distinct
+    day: Distinct
     product: Distinct
-    version: np.ndarray
-    user: np.ndarray
-    feature: np.ndarray
-    tokens: np.ndarray
+    version: Distinct
+    user: Distinct
+    feature: Distinct
+    tokens: Distinct
 
 
 def validate(
@@ -165,34 +173,99 @@ def validate(
         return pd.Series([""] * len(frame), dtype=str)  # an optional column the file lacks
 
     team_cells = cells("team")
-    columns = {
-        "day": per_distinct(cells("day"), _day(labels["day"])),
-        "team": per_distinct(
-            team_cells, TeamResolver(team_cells.unique().tolist(), labels["team"])
-        ),
-        "product": per_distinct(cells("product"), _product(labels["product"], catalog)),
-        "version": per_distinct(cells("version"), _text(labels.get("version", "version"), 40)),
-        "user": per_distinct(cells("user"), _user(labels["user"])),
-        "tokens": per_distinct(cells("tokens"), _tokens(labels["tokens"])),
-        "feature": per_distinct(cells("feature"), _text(labels.get("feature", "feature"), 120)),
-    }
+    validated = Validated(
+        day=per_distinct(cells("day"), _day(labels["day"])),
+        team=per_distinct(team_cells, TeamResolver(team_cells.unique().tolist(), labels["team"])),
+        product=per_distinct(cells("product"), _product(labels["product"], catalog)),
+        version=per_distinct(cells("version"), _limited(labels.get("version", "version"), 40)),
+        user=per_distinct(cells("user"), _user(labels["user"])),
+        tokens=per_distinct(cells("tokens"), _tokens(labels["tokens"])),
+        feature=per_distinct(cells("feature"), _limited(labels.get("feature", "feature"), 120)),
+    )
     errors = []
     lines = table.lines
-    for column in columns.values():
+    for column in (
+        validated.day,
+        validated.team,
+        validated.product,
+        validated.version,
+        validated.user,
+        validated.tokens,
+        validated.feature,
+    ):
         for i in column.bad_rows().tolist():
             errors.append(RowError(int(lines[i]), column.reasons[column.codes[i]]))
-    if errors:
-        return None, errors
-    validated = Validated(
-        team=columns["team"].take(np.int64),
-        day=columns["day"].take(),
-        product=columns["product"],
-        version=columns["version"].take(),
-        user=columns["user"].take(),
-        feature=columns["feature"].take(),
-        tokens=columns["tokens"].take(np.int64),
+    return (None, errors) if errors else (validated, [])
+
+
+@dataclass
+class Staged:
+    """What goes to PostgreSQL: the rows (as COPY text columns, in (team, day) order) and
+    both roll-ups of every (team, day) of the file."""
+
+    rows: list[np.ndarray]  # team_id, day, product_id, version, user_key, feature, tokens
+    daily_product: pd.DataFrame  # team_id, day, product_id, tokens, users
+    daily: pd.DataFrame  # team_id, day, tokens, users
+
+
+def copy_escape(value: object) -> str:
+    """A value in COPY's text format (backslash, tab, newline, carriage return escaped)."""
+    text = str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = (
+            text.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return text
+
+
+def _copy_text(distinct: Distinct, values: list | None = None) -> np.ndarray:
+    """Per row, the COPY text of its value, escaped once per distinct value."""
+    pieces = [copy_escape(v) for v in (distinct.values if values is None else values)]
+    return np.asarray(pieces, dtype=object)[distinct.codes]
+
+
+def stage_frames(validated: Validated, catalog: dict[str, int]) -> Staged:
+    """Rows in (team, day) order, and the roll-ups, computed on integer codes (grouping a
+    million rows on codes takes a fraction of a second; in SQL on text keys, seconds)."""
+    product_of_value = [catalog[name.lower()] for name in validated.product.values]
+    product = np.asarray(product_of_value, dtype=np.int64)[validated.product.codes]
+    team = validated.team.take(np.int64)
+    day, day_of_code = validated.day.same_value_codes()
+    order = np.lexsort((day, team))
+    rows = [
+        _copy_text(validated.team),
+        _copy_text(validated.day),
+        _copy_text(validated.product, product_of_value),
+        _copy_text(validated.version),
+        _copy_text(validated.user),
+        _copy_text(validated.feature),
+        _copy_text(validated.tokens),
+    ]
+    codes = pd.DataFrame(
+        {
+            "team_id": team,
+            "day_code": day,
+            "product_id": product,
+            "user": validated.user.same_value_codes()[0],
+            "tokens": validated.tokens.take(np.int64),
+        }
     )
-    return validated, []
+
+    def roll_up(keys: list[str]) -> pd.DataFrame:
+        per_user = codes.groupby([*keys, "user"], sort=False)["tokens"].sum()
+        grouped = per_user.groupby(level=keys, sort=True).agg(tokens="sum", users="size")
+        frame = grouped.reset_index()
+        frame.insert(1, "day", day_of_code[frame.pop("day_code").to_numpy()])
+        return frame
+
+    return Staged(
+        rows=[column[order] for column in rows],
+        daily_product=roll_up(["team_id", "day_code", "product_id"]),
+        daily=roll_up(["team_id", "day_code"]),
+    )
 
 
 # ------------------------------------------------------------------ writes
@@ -209,139 +282,159 @@ def run(table: Table, report: ImportReport) -> set[int]:
     if new_products:
         report.count("product", "created", len(new_products))
         report.note("new products: " + ", ".join(new_products))
-    product_pks = np.array(
-        [catalog[name.lower()] for name in validated.product.values], dtype=np.int64
-    )[validated.product.codes]
-    stage = pd.DataFrame(
-        {
-            "team_id": validated.team,
-            "day": validated.day,
-            "product_id": product_pks,
-            "version": validated.version,
-            "user_key": validated.user,
-            "feature": validated.feature,
-            "tokens": validated.tokens,
-        }
-    )
+    staged = stage_frames(validated, catalog)
     with connections[MAINT].cursor() as cursor:
-        _stage(cursor.cursor, stage)
+        _session_memory(cursor)
+        _copy(cursor, STAGE, STAGE_COLUMNS, staged.rows)
+        _copy(cursor, STAGE_DAILY_PRODUCT, DAILY_PRODUCT_COLUMNS, _columns(staged.daily_product))
+        _copy(cursor, STAGE_DAILY, DAILY_COLUMNS, _columns(staged.daily))
         return _replace_days(cursor, report)
 
 
-def _stage(cursor, stage: pd.DataFrame) -> None:
-    """COPY the validated rows into a temporary table (dropped at commit or rollback)."""
-    cursor.execute(
-        f"""
-        CREATE TEMP TABLE {STAGE} (
-            team_id bigint NOT NULL, day date NOT NULL, product_id bigint NOT NULL,
-            version varchar(40) NOT NULL, user_key varchar(64) NOT NULL,
-            feature varchar(120) NOT NULL, tokens integer NOT NULL
-        ) ON COMMIT DROP
-        """
-    )
-    buffer = io.StringIO()
-    stage.to_csv(buffer, header=False, index=False)
-    text = buffer.getvalue()
-    # FORCE_NOT_NULL: an empty version or feature is "", not NULL.
-    with cursor.copy(
-        f"COPY {STAGE} FROM STDIN (FORMAT csv, FORCE_NOT_NULL (version, feature))"
-    ) as copy:
-        for start in range(0, len(text), COPY_CHUNK):
-            copy.write(text[start : start + COPY_CHUNK])
-    cursor.execute(f"ANALYZE {STAGE}")
+STAGE_COLUMNS = """
+    team_id bigint NOT NULL, day date NOT NULL, product_id bigint NOT NULL,
+    version varchar(40) NOT NULL, user_key varchar(64) NOT NULL,
+    feature varchar(120) NOT NULL, tokens integer NOT NULL
+"""
+DAILY_PRODUCT_COLUMNS = """
+    team_id bigint NOT NULL, day date NOT NULL, product_id bigint NOT NULL,
+    tokens bigint NOT NULL, users integer NOT NULL
+"""
+DAILY_COLUMNS = (
+    "team_id bigint NOT NULL, day date NOT NULL, tokens bigint NOT NULL, users integer NOT NULL"
+)
+
+
+def _session_memory(cursor) -> None:
+    """More memory for this transaction's sorts and hashes, and for the temporary tables
+    (temp_buffers can only grow before the session's first temporary table: try it)."""
+    cursor.execute("SET LOCAL work_mem = '256MB'")
+    cursor.execute("SAVEPOINT spp_temp_buffers")
+    try:
+        cursor.execute("SET LOCAL temp_buffers = '512MB'")
+    except DatabaseError:
+        cursor.execute("ROLLBACK TO SAVEPOINT spp_temp_buffers")
+    cursor.execute("RELEASE SAVEPOINT spp_temp_buffers")
+
+
+def _columns(frame: pd.DataFrame) -> list[np.ndarray]:
+    """A frame of numbers and ISO days as COPY text columns (nothing there to escape);
+    each distinct value is turned into text once."""
+    columns = []
+    for name in frame.columns:
+        codes, uniques = pd.factorize(frame[name], sort=False)
+        columns.append(np.asarray([str(u) for u in uniques], dtype=object)[codes])
+    return columns
+
+
+def _copy(cursor, table: str, columns_sql: str, columns: list[np.ndarray]) -> None:
+    """COPY text columns into a new temporary table (dropped at commit or rollback).
+
+    The text is built by joining the columns (much faster than DataFrame.to_csv) and sent
+    by the psycopg cursor under the Django cursor (same connection, same transaction).
+    """
+    cursor.execute(f"CREATE TEMP TABLE {table} ({columns_sql}) ON COMMIT DROP")
+    if len(columns[0]):
+        text = "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
+        with (
+            connections[MAINT].wrap_database_errors,
+            cursor.cursor.copy(f"COPY {table} FROM STDIN") as copy,
+        ):
+            for start in range(0, len(text), COPY_CHUNK):
+                copy.write(text[start : start + COPY_CHUNK])
+    cursor.execute(f"ANALYZE {table}")
 
 
 def _replace_days(cursor, report: ImportReport) -> set[int]:
     """Replace the stored rows of every (team, day) of the file whose content differs."""
+    # Each (team, day) of the file against the stored one: new, the same rows, or to be
+    # replaced. "The same" compares the row count and two order-free sums of row hashes
+    # (a multiset fingerprint): an exact comparison of a million rows sorts far too much.
+    row = "concat_ws(chr(31), {t}.product_id, {t}.version, {t}.user_key, {t}.feature, {t}.tokens)"
     cursor.execute(
         f"""
         CREATE TEMP TABLE {PAIRS} ON COMMIT DROP AS
         WITH file AS (
-            SELECT team_id, day, count(*) AS rows FROM {STAGE} GROUP BY team_id, day
+            SELECT s.team_id, s.day, count(*) AS rows,
+                   sum(hashtext({row.format(t="s")})) AS h1,
+                   sum(hashtext({row.format(t="s")} || '~')) AS h2
+            FROM {STAGE} s GROUP BY s.team_id, s.day
         ), stored AS (
-            SELECT u.team_id, u.day, count(*) AS rows
+            SELECT u.team_id, u.day, count(*) AS rows,
+                   sum(hashtext({row.format(t="u")})) AS h1,
+                   sum(hashtext({row.format(t="u")} || '~')) AS h2
             FROM usage_usagerow u JOIN file f ON f.team_id = u.team_id AND f.day = u.day
             GROUP BY u.team_id, u.day
         )
-        SELECT f.team_id, f.day, f.rows, coalesce(s.rows, 0) AS stored,
+        SELECT f.team_id, f.day, coalesce(s.rows, 0) AS stored,
                CASE WHEN s.rows IS NULL THEN 'new'
-                    WHEN s.rows <> f.rows THEN 'replaced'
-                    ELSE 'same' END AS state
+                    WHEN (s.rows, s.h1, s.h2) = (f.rows, f.h1, f.h2) THEN 'same'
+                    ELSE 'replaced' END AS state
         FROM file f LEFT JOIN stored s ON s.team_id = f.team_id AND s.day = f.day
-        """
-    )
-    # Same number of rows: the same rows exactly when none of the file's is missing
-    # from the database (multiset difference, so repeated rows count).
-    cursor.execute(
-        f"""
-        UPDATE {PAIRS} p SET state = 'replaced'
-        FROM (
-            SELECT s.team_id, s.day, s.product_id, s.version, s.user_key, s.feature, s.tokens
-            FROM {STAGE} s JOIN {PAIRS} p ON p.team_id = s.team_id AND p.day = s.day
-            WHERE p.state = 'same'
-            EXCEPT ALL
-            SELECT u.team_id, u.day, u.product_id, u.version, u.user_key, u.feature, u.tokens
-            FROM usage_usagerow u JOIN {PAIRS} p ON p.team_id = u.team_id AND p.day = u.day
-            WHERE p.state = 'same'
-        ) d
-        WHERE p.team_id = d.team_id AND p.day = d.day
         """
     )
     cursor.execute(f"DELETE FROM {PAIRS} WHERE state = 'same'")
     same = cursor.rowcount
-    cursor.execute(f"SELECT state, count(*), sum(stored) FROM {PAIRS} GROUP BY state")
-    states = {state: (pairs, stored) for state, pairs, stored in cursor.fetchall()}
+    cursor.execute(f"SELECT state, count(*) FROM {PAIRS} GROUP BY state")
+    states = dict(cursor.fetchall())
     report.touch("team-day")
-    report.count("team-day", "created", states.get("new", (0, 0))[0])
-    report.count("team-day", "updated", states.get("replaced", (0, 0))[0])
+    report.count("team-day", "created", states.get("new", 0))
+    report.count("team-day", "updated", states.get("replaced", 0))
     report.count("team-day", "unchanged", same)
     report.touch("usage row", ("created", "deleted"))
     if not states:
         return set()
     cursor.execute(f"ANALYZE {PAIRS}")
 
-    for table in ("usage_usagerow", "usage_usagedailyproduct", "usage_usagedaily"):
+    def changed(staged: str) -> str:
+        """The staged rows of the (team, day) pairs to write (all of them when none is
+        unchanged: then the join would only cost a sort)."""
+        if not same:
+            return f"{staged} s"
+        return f"{staged} s JOIN {PAIRS} p ON p.team_id = s.team_id AND p.day = s.day"
+
+    if "replaced" in states:
         cursor.execute(
-            f"DELETE FROM {table} t USING {PAIRS} p WHERE t.team_id = p.team_id AND t.day = p.day"
+            f"DELETE FROM usage_usagerow u USING {PAIRS} p "
+            "WHERE u.team_id = p.team_id AND u.day = p.day"
         )
-        if table == "usage_usagerow":
-            report.count("usage row", "deleted", cursor.rowcount)
+        report.count("usage row", "deleted", cursor.rowcount)
+    # The staged rows are in (team, day) order: a day's rows land together on disk.
     cursor.execute(
         f"""
         INSERT INTO usage_usagerow (team_id, day, product_id, version, user_key, feature, tokens)
         SELECT s.team_id, s.day, s.product_id, s.version, s.user_key, s.feature, s.tokens
-        FROM {STAGE} s JOIN {PAIRS} p ON p.team_id = s.team_id AND p.day = s.day
+        FROM {changed(STAGE)}
         """
     )
     report.count("usage row", "created", cursor.rowcount)
+    # Roll-ups of the replaced pairs go, even where the file leaves nothing to put back.
+    for table in ("usage_usagedailyproduct", "usage_usagedaily"):
+        cursor.execute(
+            f"DELETE FROM {table} t USING {PAIRS} p WHERE t.team_id = p.team_id AND t.day = p.day"
+        )
     cursor.execute(
         f"""
         INSERT INTO usage_usagedailyproduct (team_id, day, product_id, tokens, users)
-        SELECT s.team_id, s.day, s.product_id, sum(s.tokens), count(DISTINCT s.user_key)
-        FROM {STAGE} s JOIN {PAIRS} p ON p.team_id = s.team_id AND p.day = s.day
-        GROUP BY s.team_id, s.day, s.product_id
+        SELECT s.team_id, s.day, s.product_id, s.tokens, s.users
+        FROM {changed(STAGE_DAILY_PRODUCT)}
         """
     )
-    later = _daily_with_running_totals(cursor)
+    later = _daily_with_running_totals(cursor, changed(STAGE_DAILY))
     if later:
         report.note(f"running totals updated on {later} later days")
     cursor.execute(f"SELECT DISTINCT team_id FROM {PAIRS}")
     return {team for (team,) in cursor.fetchall()}
 
 
-def _daily_with_running_totals(cursor) -> int:
-    """Insert the replaced days' daily roll-ups and bring every later day's running total
-    (cum_tokens) up to date, in one statement: a window sum over the team's days from its
-    first replaced day, on top of the running total of the day before. Days whose total
+def _daily_with_running_totals(cursor, fresh: str) -> int:
+    """Insert the new daily roll-ups (from `fresh`) and bring every later day's running
+    total (cum_tokens) up to date, in one statement: a window sum over the team's days from
+    its first replaced day, on top of the running total of the day before. Days whose total
     does not change are not rewritten. Returns the number of later days rewritten."""
     cursor.execute(
         f"""
-        WITH fresh AS (
-            SELECT s.team_id, s.day, sum(s.tokens)::bigint AS tokens,
-                   count(DISTINCT s.user_key)::int AS users
-            FROM {STAGE} s JOIN {PAIRS} p ON p.team_id = s.team_id AND p.day = s.day
-            GROUP BY s.team_id, s.day
-        ), first AS (
+        WITH first AS (
             SELECT team_id, min(day) AS day FROM {PAIRS} GROUP BY team_id
         ), base AS (
             SELECT f.team_id, f.day AS first_day, coalesce((
@@ -351,14 +444,15 @@ def _daily_with_running_totals(cursor) -> int:
             ), 0) AS cum_before
             FROM first f
         ), series AS (
-            SELECT team_id, day, tokens, users, NULL::bigint AS id, NULL::bigint AS old_cum
-            FROM fresh
+            SELECT s.team_id, s.day, s.tokens, s.users, NULL::bigint AS id,
+                   NULL::bigint AS old_cum
+            FROM {fresh}
             UNION ALL
             SELECT d.team_id, d.day, d.tokens, d.users, d.id, d.cum_tokens
             FROM usage_usagedaily d JOIN base b ON b.team_id = d.team_id AND d.day >= b.first_day
         ), running AS (
-            SELECT s.*, b.cum_before
-                   + sum(s.tokens) OVER (PARTITION BY s.team_id ORDER BY s.day) AS cum
+            SELECT s.*, (b.cum_before
+                   + sum(s.tokens) OVER (PARTITION BY s.team_id ORDER BY s.day))::bigint AS cum
             FROM series s JOIN base b ON b.team_id = s.team_id
         ), inserted AS (
             INSERT INTO usage_usagedaily (team_id, day, tokens, cum_tokens, users)
@@ -367,7 +461,7 @@ def _daily_with_running_totals(cursor) -> int:
         ), updated AS (
             UPDATE usage_usagedaily d SET cum_tokens = r.cum
             FROM running r
-            WHERE r.id IS NOT NULL AND d.id = r.id AND r.old_cum IS DISTINCT FROM r.cum
+            WHERE r.id IS NOT NULL AND d.id = r.id AND r.old_cum <> r.cum
             RETURNING 1
         )
         SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM updated)
