@@ -179,6 +179,67 @@ def token_events(team: Team) -> list[TokenEvent]:
     return sorted(events.values(), key=lambda e: (e.date, e.pk), reverse=True)
 
 
+@dataclass(frozen=True)
+class TimelineEntry:
+    date: date
+    kind: str
+    tokens: int | None  # signed: + into the team's pool, − out of it; None when unknown
+    detail: str
+
+
+def token_timeline(
+    team: Team, packs: list[Pack], events: list[TokenEvent], today: date
+) -> list[TimelineEntry]:
+    """SPEC §9 token events, newest first: the partner's own purchases and expiries,
+    moves, merges and adjustments. Other suppliers' packs never appear one by one."""
+    entries = []
+    for pack in packs:
+        if pack.start_date <= today:
+            entries.append(
+                TimelineEntry(pack.start_date, "Purchased", pack.quantity, pack.order_number)
+            )
+        if pack.end_date < today:
+            entries.append(
+                TimelineEntry(pack.end_date, "Expired", None, f"{pack.order_number}: pack ended")
+            )
+    for event in events:
+        order = event.pack.order_number if event.pack_id else ""
+        if event.kind == TokenEvent.Kind.MERGE:
+            if event.to_team_id == team.pk:
+                kind, detail = "Merged in", f"from {event.from_team.name}"
+            else:
+                kind, detail = "Merged out", f"into {event.to_team.name}"
+            entries.append(TimelineEntry(event.date, kind, None, detail))
+        elif event.kind == TokenEvent.Kind.MOVE:
+            incoming = event.to_team_id == team.pk
+            other = event.from_team if incoming else event.to_team
+            entries.append(
+                TimelineEntry(
+                    event.date,
+                    "Moved in" if incoming else "Moved out",
+                    event.quantity if incoming else -event.quantity,
+                    " · ".join(
+                        x
+                        for x in (
+                            order,
+                            f"{'from' if incoming else 'to'} {other.name}" if other else "",
+                        )
+                        if x
+                    ),
+                )
+            )
+        else:
+            entries.append(
+                TimelineEntry(
+                    event.date,
+                    "Adjusted",
+                    event.quantity,
+                    " · ".join(x for x in (order, event.reason) if x),
+                )
+            )
+    return sorted(entries, key=lambda e: e.date, reverse=True)
+
+
 def packs_ending_within(packs: list[Pack], start: date, days: int = 90) -> list[Pack]:
     """Own active packs whose end date falls within `days` of `start`."""
     end = start + timedelta(days=days)

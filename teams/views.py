@@ -63,6 +63,7 @@ class TeamDetailView(PartnerScopedMixin, View):
         snapshot = selectors.team_figures(team)
         assignment = selectors.assignment_for(team.account)
         packs = selectors.own_packs(team)
+        events = selectors.token_events(team)
         usage_start, usage_end = today - timedelta(days=USAGE_DAYS), today - timedelta(days=1)
         products, users = selectors.products_and_users(team, usage_start, usage_end)
         daily = selectors.daily_tokens(team, today - timedelta(days=CHART_DAYS), usage_end)
@@ -97,7 +98,8 @@ class TeamDetailView(PartnerScopedMixin, View):
                 "usage_end": usage_end,
                 "packs": packs,
                 "ending_soon": selectors.packs_ending_within(packs, today),
-                "events": selectors.token_events(team),
+                "events": events,
+                "timeline": selectors.token_timeline(team, packs, events, today),
                 "today": today,
                 "flex_url": reverse("flex_list") + "?" + urlencode({"q": team.team_id}),
             },

@@ -70,3 +70,11 @@ def days_until(value, start) -> str:
         return ""
     days = (value - start).days
     return f"+{days}" if days > 0 else ("0" if days == 0 else f"−{-days}")
+
+
+@register.filter
+def abs_num(value) -> str:
+    """The absolute value with thousands separators (the sign is written by the template)."""
+    if value is None:
+        return DASH
+    return num(abs(value))

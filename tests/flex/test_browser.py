@@ -210,3 +210,35 @@ def test_partner_b_cannot_open_partner_a_team(page, tenants):
     assert response.status == 404
     response = page.goto(page.base_url + f"/teams/{p.teams['shared'].team_id}/")
     assert response.status == 200
+
+
+def test_large_export_shows_progress_then_a_download_link(
+    page, tenants, artifacts_dir, monkeypatch
+):
+    from celery.contrib.testing.worker import start_worker
+
+    from flex import export
+    from spp.celery import app
+
+    seed(tenants)
+    # 47 rows stand for "over 5,000": the job path is the same, the test stays quick.
+    monkeypatch.setattr(export, "ASYNC_THRESHOLD", 10)
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        sign_in(page, "admin@a.example", PASSWORD)
+        page.wait_for_url("**/dashboard/")
+        page.goto(page.base_url + "/flex/")
+        page.get_by_test_id("export-button").click()
+        page.get_by_test_id("export-xlsx").click()
+        page.wait_for_url("**/flex/export/*/")
+        link = page.get_by_test_id("export-download")
+        link.wait_for(state="visible", timeout=30_000)
+        page.screenshot(path=str(artifacts_dir / "export-job.png"))
+        assert page.locator("#job-progress").get_attribute("aria-valuenow") == "100"
+        with page.expect_download() as info:
+            link.click()
+        assert info.value.suggested_filename.endswith(".xlsx")
+        target = artifacts_dir / "export-job-download.xlsx"
+        info.value.save_as(target)
+        rows = list(load_workbook(target).active.iter_rows(values_only=True))
+        assert len(rows) == 1 + 47
+    assert page.console_errors == []

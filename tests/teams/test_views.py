@@ -83,11 +83,20 @@ def test_team_page_lists_moves_of_own_packs_and_merges(client_a, portfolio, tena
     TokenEvent.unscoped.using(MAINT).create(
         kind="merge", date=date(2026, 2, 1), from_team=other, to_team=team
     )
-    events = client_a.get(f"/teams/{team.team_id}/").context["events"]
+    response = client_a.get(f"/teams/{team.team_id}/")
+    events = response.context["events"]
     assert [(e.kind, e.date) for e in events] == [
         ("merge", date(2026, 2, 1)),
         ("adjustment", date(2026, 1, 5)),
     ]
+    timeline = [(e.date, e.kind, e.tokens) for e in response.context["timeline"]]
+    assert timeline == [
+        (date(2026, 2, 1), "Merged in", None),
+        (date(2026, 1, 5), "Adjusted", -20),
+        (date(2025, 5, 1), "Purchased", 100),
+    ]
+    content = response.content.decode()
+    assert "SO-FOREIGN" not in content and "Goodwill" in content and "−20" in content
 
 
 def test_team_page_usage_products_users_and_chart(client_a, portfolio):
