@@ -76,12 +76,16 @@ class ImportReport:
                 reasons[error.line].append(error.reason)
         return sorted(reasons.items())
 
+    @property
+    def count_items(self) -> list[tuple[str, str]]:
+        """(kind of record, "3 created, 1 updated, 0 unchanged") in the order of the work."""
+        return [
+            (entity, ", ".join(f"{actions[a]} {a}" for a in ACTIONS if a in actions))
+            for entity, actions in self.counts.items()
+        ]
+
     def count_lines(self) -> list[str]:
-        lines = []
-        for entity, actions in self.counts.items():
-            parts = [f"{actions[a]} {a}" for a in ACTIONS if a in actions]
-            lines.append(f"{entity}: " + ", ".join(parts))
-        return lines
+        return [f"{entity}: {counts}" for entity, counts in self.count_items]
 
     @property
     def headline(self) -> str:
