@@ -8,7 +8,8 @@ filterable, widths fitted to the content.
 Formula injection: a text cell starting with = + - @ tab or CR must not be evaluated.
 - .xlsx: the cell is written as a string (never a formula) with the `quotePrefix`
   style — what Excel itself stores when a person types a leading apostrophe. Excel and
-  LibreOffice show the text unchanged and keep it text when the cell is edited.
+  LibreOffice show the text unchanged and keep it text when the cell is edited
+  (tests/flex/test_export.py opens both files with LibreOffice when it is installed).
 - .csv: the text gets a leading `'` (OWASP), as a CSV has no types.
 
 Large exports run as a Celery job (`start_job`); its progress lives in the cache under

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
+import subprocess
 import time
 import zipfile
 from datetime import date, datetime
@@ -310,3 +312,55 @@ def test_large_export_runs_as_a_job_with_progress_and_a_private_link(
 def test_unknown_job_is_404(client_a, tenants):
     assert client_a.get("/flex/export/nope/status/").status_code == 404
     assert client_a.get("/flex/export/nope/download/").status_code == 404
+
+
+# ------------------------------------------------------- LibreOffice opens the files
+
+SOFFICE = shutil.which("soffice")
+
+
+def _soffice(tmp_path, *args: str) -> None:
+    profile = (tmp_path / "lo-profile").as_uri()
+    subprocess.run(  # noqa: S603 — fixed arguments, our own files
+        [SOFFICE, "--headless", "--norestore", f"-env:UserInstallation={profile}", *args],
+        check=True,
+        capture_output=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
+def test_libreoffice_opens_both_files_and_evaluates_nothing(tmp_path):
+    export.write_file([ROW], "xlsx", tmp_path / "flex.xlsx")
+    export.write_file([ROW], "csv", tmp_path / "flex.csv")
+    # The .xlsx as LibreOffice shows it (formatted text of each cell).
+    _soffice(
+        tmp_path,
+        "--convert-to",
+        "csv:Text - txt - csv (StarCalc):44,34,76,1",
+        "--outdir",
+        "shown",
+        "flex.xlsx",
+    )
+    shown = list(csv.reader((tmp_path / "shown" / "flex.csv").open(encoding="utf-8")))
+    assert shown[0] == list(tables.EXPORT_KEYS)
+    row = shown[1]
+    assert row[1] == ROW[1] and row[2] == "+SUM(1,2)" and row[3] == "@Amos"  # not evaluated
+    assert row[4] == "12,345" and row[9] == "2025-04-01"
+    assert row[11] == "0.100" and row[12] == "8.50"
+    # The .csv opened in LibreOffice (UTF-8) and saved as .xlsx: text stays text.
+    _soffice(
+        tmp_path,
+        "--infilter=CSV:44,34,76,1",
+        "--convert-to",
+        "xlsx",
+        "--outdir",
+        "from-csv",
+        "flex.csv",
+    )
+    sheet = load_workbook(tmp_path / "from-csv" / "flex.xlsx").active
+    assert sheet["A1"].value == "team_id"
+    for cell in sheet[2][1:4]:
+        assert cell.data_type == "s" and cell.value.startswith("'")
+    assert sheet["E2"].value == 12345
