@@ -147,6 +147,12 @@ class FlexListView(PartnerScopedMixin, View):
                     f"{paginator.num_pages}."
                 )
 
+        if valid and data.get("as_of") and not paginator.count:
+            if not selectors.has_snapshot_on(as_of):
+                problems.append(
+                    f"There are no figures for {as_of.isoformat()}"
+                    + (f"; the latest are for {latest.isoformat()}." if latest else ".")
+                )
         chosen = request.session.get(COLUMNS_SESSION_KEY)
         columns = tables.screen_columns(chosen)
         params = filter_params(data)

@@ -354,6 +354,24 @@ def test_dashboard_panels(client_a, portfolio):
     assert "leads" not in context  # no refill leads before the quotes release
 
 
+def test_dashboard_for_a_manager_without_customers_says_what_to_do(client, portfolio, tenants):
+    from tests.factories import make_user
+
+    newcomer = make_user("new@a.example", tenants.a, "account_manager")
+    client.force_login(newcomer)
+    response = client.get("/dashboard/")
+    assert response.context["counts"]["all"] == 0
+    assert b"no-own-teams" in response.content
+
+
+def test_a_day_without_figures_is_named(client_a, portfolio):
+    response = client_a.get("/flex/", {"as_of": "2020-01-01"})
+    assert shown(response) == []
+    assert "no figures for 2020-01-01; the latest are for 2026-03-10" in " ".join(
+        response.context["problems"]
+    )
+
+
 def test_dashboard_without_figures_says_what_to_do(client, tenants):
     client.force_login(tenants.a_admin)
     response = client.get("/dashboard/")
