@@ -174,9 +174,10 @@ class FlexListView(PartnerScopedMixin, View):
             "params": params,
             "export_xlsx": self._export_url(params, "xlsx"),
             "export_csv": self._export_url(params, "csv"),
-            "column_form": ColumnChoiceForm(
-                initial={"columns": [c.key for c in columns]},
-            ),
+            "column_choices": [
+                (key, tables.BY_KEY[key].header, key in {c.key for c in columns})
+                for key in tables.SCREEN_KEYS
+            ],
             "has_filters": any(k in params for k in LIST_PARAMS if k not in ("ordering",)),
             "can_export": self.may(Perm.EXPORT),
             "async_threshold": export.ASYNC_THRESHOLD,
