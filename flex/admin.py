@@ -10,7 +10,8 @@ from __future__ import annotations
 from django.contrib import admin
 
 from flex.models import FlexSnapshot, Pack, TokenEvent
-from spp.admin import MAINT, MaintAdmin
+from spp.admin import MAINT
+from teams.admin import OperatorAdmin  # foreign keys to partner-scoped models, see there
 
 
 def _queue(team_pks) -> None:
@@ -19,7 +20,7 @@ def _queue(team_pks) -> None:
     queue_recompute([pk for pk in team_pks if pk], using=MAINT)
 
 
-class ReadMostlyAdmin(MaintAdmin):
+class ReadMostlyAdmin(OperatorAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -87,7 +88,7 @@ class TokenEventAdmin(ReadMostlyAdmin):
 
 
 @admin.register(FlexSnapshot)
-class FlexSnapshotAdmin(MaintAdmin):
+class FlexSnapshotAdmin(OperatorAdmin):
     list_display = [
         "as_of",
         "partner",

@@ -35,7 +35,7 @@ COLUMNS = (
     Column("end_date", required=False),
     Column("unit_price", required=False),
     Column("currency", required=False),
-    Column("discount_pct", ("discount",), required=False),
+    Column("discount_pct", ("discount", "discount %", "discount_percent"), required=False),
 )
 COMPARED = ("team", "seller_csn", "quantity", "start_date")
 OPTIONAL = ("end_date", "unit_price", "currency", "discount_pct")

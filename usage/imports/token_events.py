@@ -31,6 +31,10 @@ COLUMNS = (
 EVENT_TYPES = ("move", "merge", "adjustment")
 
 
+def _a(kind: str | None) -> str:
+    return f"an {kind}" if kind and kind[0] in "aeiou" else f"a {kind}"
+
+
 @dataclass(frozen=True)
 class PackInfo:
     pk: int
@@ -98,7 +102,7 @@ def _validate_row(row: Row, known: Known, check: RowCheck) -> EventRecord | None
         value = row[key]
         if not value:
             if needed:
-                check.fail(f"{row.label(key)}: missing required value for a {kind}")
+                check.fail(f"{row.label(key)}: missing required value for {_a(kind)}")
             return None
         if value not in known.teams:
             check.fail(f"{row.label(key)}: unknown team {value!r}")
@@ -107,13 +111,13 @@ def _validate_row(row: Row, known: Known, check: RowCheck) -> EventRecord | None
 
     def forbid(key: str, why: str) -> None:
         if row[key]:
-            check.fail(f"{row.label(key)}: must be empty for a {kind} ({why})")
+            check.fail(f"{row.label(key)}: must be empty for {_a(kind)} ({why})")
 
     pack: PackInfo | None = None
     if kind in ("move", "adjustment"):
         order = row["order_number"]
         if not order:
-            check.fail(f"{row.label('order_number')}: missing required value for a {kind}")
+            check.fail(f"{row.label('order_number')}: missing required value for {_a(kind)}")
         elif order not in known.packs:
             check.fail(f"{row.label('order_number')}: unknown order number {order!r}")
         else:
@@ -144,7 +148,7 @@ def _validate_row(row: Row, known: Known, check: RowCheck) -> EventRecord | None
 
     if pack is not None and day is not None and day > pack.end_date:
         check.fail(
-            f"order {row['order_number']} ended on {pack.end_date}; a {kind} on {day} "
+            f"order {row['order_number']} ended on {pack.end_date}; {_a(kind)} on {day} "
             "cannot apply to it"
         )
     if not check.ok or kind is None or day is None:
