@@ -24,6 +24,7 @@ from functools import partial
 from django.db import connections, transaction
 from django.db.models import Q
 
+import quotes.services
 from flex import ledger
 from flex.figures import FlexFigures, partner_figures, team_figures
 from flex.models import Pack, TokenEvent
@@ -89,6 +90,8 @@ def recompute(
     else:
         for chunk in chunks:
             _recompute_chunk(chunk, as_of, result)
+    if team_pks is None:
+        _analyze_snapshots()
     result.seconds = time.perf_counter() - started
     log.info(
         "recomputed %s teams, %s snapshots as of %s in %.2fs",
@@ -112,6 +115,14 @@ def _chunk_job(chunk: list[int], as_of: date) -> RecomputeResult:
     finally:
         connections.close_all()
     return result
+
+
+def _analyze_snapshots() -> None:
+    """Fresh planner statistics after a full run: without them PostgreSQL picks the wrong
+    index for the Flex list's manager lookup (seconds instead of milliseconds). Only the
+    owner may ANALYZE: the function runs with its rights (flex migration 0004)."""
+    with connections[MAINT].cursor() as cursor:
+        cursor.execute("SELECT spp_analyze_snapshots()")
 
 
 def recompute_teams(team_pks: Iterable[int], as_of: date | None = None) -> int:
@@ -224,6 +235,8 @@ def _recompute_chunk(team_pks: list[int], as_of: date, result: RecomputeResult) 
                 customer = account_names[team_id] if won else "n/a"
                 rows.append((partner_pk, pk, row, customer))
         _write_snapshots(team_pks, as_of, rows)
+        quotes.services.sync_leads(team_pks, as_of, using=MAINT)
+        quotes.services.raise_alerts(team_pks, as_of, using=MAINT)
         result.teams += len(teams)
         result.snapshots += len(rows)
 

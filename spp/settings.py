@@ -103,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "spp.context_processors.tenancy",
+                "quotes.context_processors.notifications",
             ],
         },
     }
@@ -182,6 +183,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "flex.tasks.recompute_all",
         "schedule": crontab(hour=2, minute=30),
     },
+    "daily-quote-expiry": {
+        "task": "quotes.tasks.expire_quotes",
+        "schedule": crontab(hour=0, minute=15),
+    },
+    "weekly-lead-digest": {
+        "task": "quotes.tasks.weekly_digest",
+        "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
+    },
 }
 
 # ------------------------------------------------------------------ people, auth
@@ -242,6 +251,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # `?format=xlsx|csv` names an export's file format (ARCHITECTURE.md), not a renderer.
+    "URL_FORMAT_OVERRIDE": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "SPP API",

@@ -74,9 +74,17 @@ def _fast_and_isolated():
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
+    """Forget this session's cache keys (rate limits, export jobs) before each test.
+
+    Not cache.clear(): on Redis that is FLUSHDB, which would also wipe the Celery queues
+    and the keys of anything else sharing the server.
+    """
     from django.core.cache import cache
 
-    cache.clear()
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{settings.CACHES['default']['KEY_PREFIX']}:*"))
+    if keys:
+        client.delete(*keys)
 
 
 @pytest.fixture

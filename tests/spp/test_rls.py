@@ -176,3 +176,10 @@ def test_request_role_cannot_change_the_schema():
     with pytest.raises(ProgrammingError, match="permission denied"):
         with connections["default"].cursor() as cursor:
             cursor.execute("CREATE TABLE spp_sneaky (id int)")
+
+
+@pytest.mark.django_db
+def test_request_role_cannot_call_maintenance_functions():
+    with pytest.raises(ProgrammingError, match="permission denied"):
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT spp_analyze_snapshots()")
