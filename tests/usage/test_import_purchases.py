@@ -214,3 +214,39 @@ def test_dry_run_writes_nothing(world, tmp_path):
     assert report.counts["pack"]["created"] == 1
     assert report.counts["team link"] == {"created": 1}
     assert counts() == before
+
+
+@committed_db
+def test_a_workbook_with_date_cells_and_number_cells(world, tmp_path):
+    from tests.usage.factories import write_xlsx
+
+    path = write_xlsx(
+        tmp_path,
+        "orders.xlsx",
+        HEADER,
+        [
+            ["ORD-1", "T-1", 5100000001, 1000, date(2025, 6, 12), None, 3, "USD", None],
+            ["ORD-2", "T-2", "ADSK", 250.0, date(2025, 1, 1), date(2025, 6, 30), None, None, None],
+            ["ORD-3", "T-1", "ADSK", 0, date(2025, 1, 1), None, None, None, None],
+        ],
+    )
+    report = run("purchases", path)
+    assert report.bad_lines == [(4, ["Quantity: must be positive, not 0"])]
+
+    path = write_xlsx(
+        tmp_path,
+        "orders.xlsx",
+        HEADER,
+        [
+            ["ORD-1", "T-1", 5100000001, 1000, date(2025, 6, 12), None, 3, "USD", None],
+            ["ORD-2", "T-2", "ADSK", 250.0, date(2025, 1, 1), date(2025, 6, 30), None, None, None],
+        ],
+    )
+    report = run("purchases", path)
+    assert report.ok, report.format()
+    got = packs()
+    assert (got["ORD-1"].seller_partner, got["ORD-1"].end_date) == (
+        world["seller"],
+        date(2026, 6, 11),
+    )
+    assert (got["ORD-2"].quantity, got["ORD-2"].end_date) == (250, date(2025, 6, 30))
