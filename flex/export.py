@@ -1,7 +1,8 @@
 """The Flex list export (SPEC §6): .xlsx and .csv of exactly the filtered, sorted rows.
 
-Writers take plain rows (tuples in `tables.export_columns()` order) so that they are
-fast and testable without a database. The .xlsx is an openpyxl write-only workbook:
+Writers take plain rows (tuples in `tables.export_columns()` order, or in the order of
+the `columns` they are given: other lists, like Token Balance, share them) so that they
+are fast and testable without a database. The .xlsx is an openpyxl write-only workbook:
 real numbers and dates with number formats, a bold filled header, frozen and
 filterable, widths fitted to the content.
 
@@ -248,26 +249,45 @@ def write_csv(
         progress(done, total or done)
 
 
-def render(rows: Sequence[Sequence], fmt: str, progress: Progress | None = None) -> bytes:
-    """The whole file in memory (small exports, answered at once)."""
+def render(
+    rows: Sequence[Sequence],
+    fmt: str,
+    progress: Progress | None = None,
+    columns: Sequence[Column] | None = None,
+    *,
+    title: str = "Flex list",
+) -> bytes:
+    """The whole file in memory (small exports, answered at once).
+
+    `columns` (default: the Flex list's) lets other lists share these writers, e.g. the
+    Token Balance export (quotes.tables).
+    """
     if fmt == "xlsx":
         buffer = io.BytesIO()
-        write_xlsx(rows, buffer, progress=progress)
+        write_xlsx(rows, buffer, columns, title=title, progress=progress)
         return buffer.getvalue()
     if fmt == "csv":
         text = io.StringIO()
-        write_csv(rows, text, progress=progress, total=len(rows))
+        write_csv(rows, text, columns, progress=progress, total=len(rows))
         # A BOM: Excel then reads the file as UTF-8 (names with accents); LibreOffice too.
         return ("\ufeff" + text.getvalue()).encode("utf-8")
     raise ExportError(f"Unknown export format {fmt!r}: use xlsx or csv.")
 
 
-def write_file(rows: Sequence[Sequence], fmt: str, path: Path, progress: Progress | None = None):
+def write_file(
+    rows: Sequence[Sequence],
+    fmt: str,
+    path: Path,
+    progress: Progress | None = None,
+    columns: Sequence[Column] | None = None,
+    *,
+    title: str = "Flex list",
+):
     if fmt == "xlsx":
-        write_xlsx(rows, path, progress=progress)
+        write_xlsx(rows, path, columns, title=title, progress=progress)
     elif fmt == "csv":
         with path.open("w", encoding="utf-8-sig", newline="") as handle:
-            write_csv(rows, handle, progress=progress, total=len(rows))
+            write_csv(rows, handle, columns, progress=progress, total=len(rows))
     else:
         raise ExportError(f"Unknown export format {fmt!r}: use xlsx or csv.")
 
