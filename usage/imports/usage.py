@@ -66,7 +66,8 @@ class Distinct:
 
 def per_distinct(series: pd.Series, parse: Callable[[str], object]) -> Distinct:
     """parse() each distinct cell (stripped) once; BadValue -> that value's reason."""
-    codes, uniques = pd.factorize(series, sort=False)
+    # No NA sentinel: a missing cell gets a code of its own (and is refused as a value).
+    codes, uniques = pd.factorize(series, sort=False, use_na_sentinel=False)
     values: list = []
     reasons: list[str | None] = []
     for raw in uniques.tolist():
