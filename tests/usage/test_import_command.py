@@ -131,3 +131,21 @@ def test_the_process_exits_1_on_a_refused_file(tmp_path):
 
     assert done.returncode == 1, done.stderr
     assert "wrong file type .txt" in done.stdout
+
+
+@committed_db
+def test_a_failed_recompute_keeps_the_import_and_exits_2(tmp_path, monkeypatch):
+    def broken(team_pks, as_of=None):
+        raise RuntimeError("ledger exploded")
+
+    monkeypatch.setattr("flex.services.recompute_teams", broken)
+    make_team("T-1", "Studio One")
+    path = write_csv(tmp_path, "p.csv", PURCHASES, [["ORD-1", "T-1", "ADSK", "1000", "2025-06-12"]])
+    out = StringIO()
+
+    with pytest.raises(CommandError) as failure:
+        call_command("spp_import", "purchases", str(path), stdout=out)
+
+    assert failure.value.returncode == 2
+    assert "the Flex recompute of 1 teams failed (ledger exploded)" in out.getvalue()
+    assert counts()["flex_pack"] == 1

@@ -99,7 +99,14 @@ def import_file(
         return report
     report.teams_affected = len(teams_to_recompute)
     if not dry_run and teams_to_recompute and recompute != "none":
-        report.teams_recomputed = _recompute(sorted(teams_to_recompute), recompute)
+        try:
+            report.teams_recomputed = _recompute(sorted(teams_to_recompute), recompute)
+        except Exception as exc:  # the import stands; say so, and how to catch up
+            logger.exception("recompute after the import of %s failed", file_name)
+            report.recompute_error = (
+                f"The import was saved, but the Flex recompute of {len(teams_to_recompute)} "
+                f"teams failed ({exc}); run `manage.py recompute_flex`."
+            )
     return report
 
 

@@ -32,6 +32,7 @@ class ImportReport:
     row_errors: list[RowError] = field(default_factory=list)
     teams_affected: int = 0
     teams_recomputed: int | None = None  # None: no recompute ran or was queued
+    recompute_error: str | None = None  # the import committed, its recompute failed
     batch_id: int | None = None
 
     # ----------------------------------------------------------------- recording
@@ -128,7 +129,9 @@ class ImportReport:
                 out.append("Would do:")
             out.extend(f"  {line}" for line in self.count_lines())
             out.extend(f"  {note}" for note in self.notes)
-            if self.recompute_line:
+            if self.recompute_error:
+                out.append(self.recompute_error)
+            elif self.recompute_line:
                 out.append(self.recompute_line)
             elif not self.dry_run and self.teams_affected:
                 out.append(f"{self.teams_affected} teams need a Flex recompute (not run).")

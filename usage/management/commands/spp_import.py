@@ -29,3 +29,5 @@ class Command(BaseCommand):
         self.stdout.write(report.format())
         if not report.ok:
             raise CommandError(report.headline, returncode=1)
+        if report.recompute_error:  # saved, but figures are stale: a script must notice
+            raise CommandError(report.recompute_error, returncode=2)
