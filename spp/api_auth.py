@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 
+from django.utils.cache import get_conditional_response, patch_vary_headers, set_response_etag
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, permissions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from spp.models import ApiKey
+from spp.roles import Perm, role_allows
 from spp.selectors import active_membership, api_key_for, partner_by_id
 from spp.services import record_api_key_use
 from spp.tenancy import partner_scope
@@ -28,6 +30,10 @@ class ApiKeyPrincipal:
         self.api_key = key
         self.pk = None
         self.id = None
+
+    @property
+    def is_operator(self) -> bool:
+        return self.api_key.is_operator
 
     def __str__(self) -> str:
         return f"API key {self.api_key.prefix}…"
@@ -50,17 +56,66 @@ class ApiKeyAuthentication(BaseAuthentication):
 
 
 class IsPartnerPrincipal(permissions.BasePermission):
-    """A valid API key, or a signed-in member of a partner; read-only keys only read."""
+    """A valid partner API key, or a signed-in member of a partner; read-only keys only read.
+
+    Operator keys act for no partner: they are refused here (403) and admitted only by
+    IsOperatorKey, on the imports endpoint.
+    """
 
     message = "Sign in as a member of a partner, or send an API key."
 
     def has_permission(self, request, view) -> bool:
         if isinstance(request.auth, ApiKey):
+            if request.auth.is_operator:
+                self.message = "An operator key may call only the imports endpoint."
+                return False
             if request.method not in permissions.SAFE_METHODS and not request.auth.can_write:
                 self.message = "This API key is read-only."
                 return False
             return True
         return bool(request.user and request.user.is_authenticated and active_membership(request))
+
+
+class IsOperatorKey(permissions.BasePermission):
+    """An operator API key (no partner); only a read-write one may write."""
+
+    message = "Only an operator API key may call this endpoint."
+
+    def has_permission(self, request, view) -> bool:
+        key = request.auth
+        if not isinstance(key, ApiKey) or not key.is_operator:
+            return False
+        if request.method not in permissions.SAFE_METHODS and not key.can_write:
+            self.message = "This API key is read-only."
+            return False
+        return True
+
+
+class HasRolePerm(permissions.BasePermission):
+    """The member's role allows what the view asks of this method (spp.roles).
+
+    A view names the permission in `required_perms` ({"POST": Perm.EDIT_CONTACTS, ...}),
+    or `write_perm` for every unsafe method. API keys act for the partner as a whole and
+    have no role: their scope (read / read-write) is what limits them.
+    """
+
+    message = "Your role does not allow this."
+
+    def has_permission(self, request, view) -> bool:
+        perm = required_perm(view, request.method)
+        if perm is None or isinstance(request.auth, ApiKey):
+            return True
+        membership = active_membership(request)
+        return membership is not None and role_allows(membership.role, perm)
+
+
+def required_perm(view, method: str) -> Perm | None:
+    perms = getattr(view, "required_perms", None) or {}
+    if method in perms:
+        return perms[method]
+    if method not in permissions.SAFE_METHODS:
+        return getattr(view, "write_perm", None)
+    return None
 
 
 class PartnerScopedAPIMixin:
@@ -69,11 +124,19 @@ class PartnerScopedAPIMixin:
     DRF authenticates inside the view, so the partner is set in `initial()`, after
     authentication, inside the request's transaction (ATOMIC_REQUESTS); the
     response is rendered before the scope closes.
+
+    Every successful GET also gets an ETag (and `Vary: Authorization, Cookie`): a
+    client that sends it back in If-None-Match gets 304 Not Modified, with no body.
+    Views for the operator (`operator_view = True`, IsOperatorKey) act for no partner:
+    they work through the maintenance alias, as the operator's commands do.
     """
 
     partner = None
     membership = None
     model = None  # partner-owned model of a generic view: get_queryset() uses model.objects
+    operator_view = False
+    required_perms: dict[str, Perm] | None = None
+    write_perm: Perm | None = None
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -81,17 +144,24 @@ class PartnerScopedAPIMixin:
             return self.model.unscoped.none()
         return self.model.objects.all()
 
+    def get_permissions(self):
+        return [*super().get_permissions(), HasRolePerm()]
+
     def dispatch(self, request, *args, **kwargs):
         with ExitStack() as stack:
             self._partner_stack = stack
             response = super().dispatch(request, *args, **kwargs)
             if hasattr(response, "render") and not getattr(response, "is_rendered", True):
                 response.render()
-            return response
+            return conditional(request, response)
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if isinstance(request.auth, ApiKey):
+            if request.auth.is_operator:
+                if not self.operator_view:  # the permission classes refuse it first
+                    raise exceptions.PermissionDenied(IsPartnerPrincipal.message)
+                return
             self.partner = partner_by_id(request.auth.partner_id)
             user_id = None
         else:
@@ -99,6 +169,24 @@ class PartnerScopedAPIMixin:
             self.partner = self.membership.partner
             user_id = request.user.pk
         self._partner_stack.enter_context(partner_scope(self.partner, user_id=user_id))
+
+
+def conditional(request, response):
+    """ETag on a successful GET/HEAD, and 304 when the client already has this version.
+
+    The tag is a hash of the body, so it changes exactly when what the caller would read
+    changes (new figures, an edited contact); the body differs per partner, and Vary
+    keeps shared caches from mixing callers.
+    """
+    if request.method not in ("GET", "HEAD") or response.status_code != 200:
+        return response
+    if getattr(response, "streaming", False):
+        return response
+    patch_vary_headers(response, ("Authorization", "Cookie"))
+    response.setdefault("Cache-Control", "private, no-cache")
+    if not response.has_header("ETag"):
+        set_response_etag(response)
+    return get_conditional_response(request, etag=response["ETag"], response=response)
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):

@@ -129,11 +129,20 @@ def hash_api_key(raw: str) -> str:
 
 
 class ApiKey(models.Model):
-    """An integrator's key for one partner. Only its hash is stored."""
+    """An integrator's key for one partner, or an operator's key for the feeds (no partner).
+
+    Only its hash is stored. An operator key (`is_operator`, no partner) may call the
+    imports endpoint and nothing else; a partner key may call everything but imports.
+    """
 
     PREFIX = "spp_"
 
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="api_keys")
+    partner = models.ForeignKey(
+        Partner, on_delete=models.CASCADE, null=True, blank=True, related_name="api_keys"
+    )
+    is_operator = models.BooleanField(
+        default=False, help_text="An operator key: imports only, acts for no partner."
+    )
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, help_text="The first characters, to recognise a key.")
     key_hash = models.CharField(max_length=64, unique=True)
@@ -148,6 +157,14 @@ class ApiKey(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # Exactly one of the two kinds: a key never acts for a partner *and* the operator.
+            models.CheckConstraint(
+                condition=(models.Q(is_operator=True) & models.Q(partner__isnull=True))
+                | (models.Q(is_operator=False) & models.Q(partner__isnull=False)),
+                name="apikey_partner_xor_operator",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

@@ -246,22 +246,62 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["spp.api_auth.IsPartnerPrincipal"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "spp.api.pagination.ApiPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "spp.api.errors.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["spp.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        # Per key: a poll every second or so, with room for paging through a list.
+        "api_key": os.environ.get("SPP_API_RATE", "120/min"),
+        "api_user": os.environ.get("SPP_API_USER_RATE", "300/min"),
+        # Feeds are big and run one at a time (an advisory lock): a few per minute.
+        "imports": os.environ.get("SPP_API_IMPORT_RATE", "10/min"),
+    },
+    # Numbers as JSON numbers (prices, discounts), never strings.
+    "COERCE_DECIMAL_TO_STRING": False,
+    "DATE_FORMAT": "iso-8601",
+    "DATETIME_FORMAT": "iso-8601",
     # `?format=xlsx|csv` names an export's file format (ARCHITECTURE.md), not a renderer.
     "URL_FORMAT_OVERRIDE": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "SPP API",
-    "DESCRIPTION": "Flex token figures, leads, quotes and usage for Autodesk resellers.",
+    "DESCRIPTION": (
+        "Flex token figures, teams, customers, contacts and packs of one partner, for "
+        "integrators. Authenticate with `Authorization: Api-Key <key>` (keys are created "
+        "by a partner administrator under Settings → API keys); people may use their "
+        "signed-in session (with the CSRF token on writes).\n\n"
+        "Lists are paginated (`page`, `page_size`) as `{count, next, previous, results}`. "
+        "Errors always have the body `{code, message, field_errors}`. Successful GETs "
+        "carry an ETag: send it back in `If-None-Match` to get 304 when nothing changed. "
+        "Dates are ISO 8601, numbers are JSON numbers, rates are fractions (0.234 = 23.4%)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # No call to the online validator: the docs work offline.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None, "tryItOutEnabled": False},
+    "TAGS": [
+        {"name": "flex", "description": "Flex figures per team (SPEC §4), widget, export."},
+        {"name": "teams", "description": "The partner's linked teams and their token events."},
+        {"name": "accounts", "description": "Customer accounts and their account manager."},
+        {"name": "contacts", "description": "The partner's contacts at its customers."},
+        {"name": "packs", "description": "The partner's own token purchases, with prices."},
+        {"name": "imports", "description": "Operator keys only: the data feeds (SPEC §12)."},
+        {"name": "partner", "description": "The partner the caller acts for; its API keys."},
+    ],
 }
 
 # ------------------------------------------------------------- i18n, time, static

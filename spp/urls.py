@@ -10,6 +10,12 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("partner/switch/", views.switch_partner, name="switch_partner"),
+    path("settings/api-keys/", views.ApiKeysView.as_view(), name="api_keys"),
+    path(
+        "settings/api-keys/<int:pk>/revoke/",
+        views.ApiKeyRevokeView.as_view(),
+        name="api_key_revoke",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("spp.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

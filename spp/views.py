@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.cache import cache
 from django.db import connections
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views import View
 from django.views.decorators.http import require_POST
 
+from spp.models import ApiKey, ApiKeyScope
 from spp.roles import Perm, role_allows
 from spp.selectors import active_membership
+from spp.services import create_api_key, revoke_api_key
 from spp.tenancy import partner_scope
 
 
@@ -90,3 +94,66 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
     )
+
+
+# ------------------------------------------------------------------ API keys (web)
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, help_text="What the key is for, e.g. “ERP sync”: to recognise it later."
+    )
+    scope = forms.ChoiceField(
+        choices=ApiKeyScope.choices,
+        initial=ApiKeyScope.READ,
+        help_text="Read only, or read and write (contacts, account managers, quotes).",
+    )
+
+
+class ApiKeysView(PartnerScopedMixin, View):
+    """Settings → API keys: partner admins create (shown once), list and revoke keys."""
+
+    required_perm = Perm.MANAGE_PARTNER
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        if not self.may(Perm.MANAGE_PARTNER):
+            return render(request, "spp/forbidden.html", status=403)
+        return self._page(request, ApiKeyForm())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = ApiKeyForm(request.POST)
+        if not form.is_valid():
+            return self._page(request, form, status=400)
+        key, raw = create_api_key(
+            self.partner,
+            name=form.cleaned_data["name"],
+            scope=form.cleaned_data["scope"],
+            created_by=request.user,
+        )
+        # Shown in this response only, never stored: no redirect through the session.
+        return self._page(request, ApiKeyForm(), new_key=key, raw_key=raw)
+
+    def _page(self, request: HttpRequest, form, status: int = 200, **extra) -> HttpResponse:
+        keys = ApiKey.objects.select_related("created_by").order_by("-created_at", "-pk")
+        response = render(
+            request,
+            "spp/api_keys.html",
+            {"form": form, "keys": list(keys), **extra},
+            status=status,
+        )
+        if "raw_key" in extra:
+            response["Cache-Control"] = "no-store"
+        return response
+
+
+class ApiKeyRevokeView(PartnerScopedMixin, View):
+    required_perm = Perm.MANAGE_PARTNER
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        key = ApiKey.objects.filter(pk=pk).first()  # the partner's own keys only
+        if key is None:
+            raise Http404("No such API key.")
+        if key.revoked_at is None:
+            revoke_api_key(key)
+            messages.success(request, f"The key “{key.name}” ({key.prefix}…) is revoked.")
+        return redirect("api_keys")

@@ -1,16 +1,31 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from spp.api.schema import errors
 from spp.api.serializers import ApiKeySerializer, NewApiKeySerializer, PartnerSerializer
 from spp.api_auth import PartnerScopedAPIMixin
 from spp.models import ApiKey
 from spp.roles import Perm, role_allows
 from spp.selectors import active_membership
 from spp.services import create_api_key, revoke_api_key
+
+KEY_EXAMPLE = {
+    "id": 3,
+    "name": "ERP sync",
+    "prefix": "spp_Xq3v9LmA",
+    "scope": "read-write",
+    "created_at": "2026-03-01T09:30:00Z",
+    "last_used_at": "2026-03-10T06:12:44Z",
+    "revoked_at": None,
+}
+KEYS_NOTE = (
+    " Only a partner administrator signed in to the web app may manage keys (403 for "
+    "every API key and other roles); the web page Settings → API keys does the same."
+)
 
 
 class CanManagePartner(permissions.BasePermission):
@@ -28,11 +43,53 @@ class CanManagePartner(permissions.BasePermission):
 class CurrentPartnerView(PartnerScopedAPIMixin, APIView):
     """The partner the caller acts for."""
 
-    @extend_schema(responses=PartnerSerializer)
+    @extend_schema(
+        summary="The partner you act for",
+        description="The partner of the API key (or of the signed-in person's membership).",
+        responses={200: PartnerSerializer, **errors(401, 403, 429)},
+        examples=[
+            OpenApiExample(
+                "Partner",
+                value={
+                    "csn": "5100000001",
+                    "name": "Partner A",
+                    "currency": "USD",
+                    "token_price": 3.0,
+                },
+                response_only=True,
+                status_codes=["200"],
+            )
+        ],
+        tags=["partner"],
+    )
     def get(self, request: Request) -> Response:
         return Response(PartnerSerializer(self.partner).data)
 
 
+def _keys_example(name: str, value: dict, status_code: str = "200") -> OpenApiExample:
+    return OpenApiExample(name, value=value, response_only=True, status_codes=[status_code])
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List the partner's API keys",
+        description="Prefix, scope, creation, last use and revocation; never the key." + KEYS_NOTE,
+        responses={200: ApiKeySerializer(many=True), **errors(401, 403, 404, 429)},
+        examples=[
+            _keys_example(
+                "Keys", {"count": 1, "next": None, "previous": None, "results": [KEY_EXAMPLE]}
+            )
+        ],
+        tags=["partner"],
+    ),
+    retrieve=extend_schema(
+        summary="One API key",
+        description=KEYS_NOTE.strip(),
+        responses={200: ApiKeySerializer, **errors(401, 403, 404, 429)},
+        examples=[_keys_example("Key", KEY_EXAMPLE)],
+        tags=["partner"],
+    ),
+)
 class ApiKeyViewSet(
     PartnerScopedAPIMixin,
     mixins.ListModelMixin,
@@ -48,7 +105,25 @@ class ApiKeyViewSet(
     def get_permissions(self):
         return [*super().get_permissions(), CanManagePartner()]
 
-    @extend_schema(request=ApiKeySerializer, responses={201: NewApiKeySerializer})
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        return queryset.order_by("-created_at", "-pk")
+
+    @extend_schema(
+        summary="Create an API key",
+        description="The response holds the key itself, this once: store it now." + KEYS_NOTE,
+        request=ApiKeySerializer,
+        responses={201: NewApiKeySerializer, **errors(400, 401, 403, 429)},
+        examples=[
+            OpenApiExample(
+                "New key", value={"name": "ERP sync", "scope": "read-write"}, request_only=True
+            ),
+            _keys_example(
+                "Created", KEY_EXAMPLE | {"key": "spp_Xq3v9LmA…", "last_used_at": None}, "201"
+            ),
+        ],
+        tags=["partner"],
+    )
     def create(self, request: Request) -> Response:
         serializer = ApiKeySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -58,7 +133,14 @@ class ApiKeyViewSet(
         data = NewApiKeySerializer(key).data | {"key": raw}
         return Response(data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses=ApiKeySerializer)
+    @extend_schema(
+        summary="Revoke an API key",
+        description="The key stops working at once (401)." + KEYS_NOTE,
+        request=None,
+        responses={200: ApiKeySerializer, **errors(401, 403, 404, 429)},
+        examples=[_keys_example("Revoked", KEY_EXAMPLE | {"revoked_at": "2026-03-10T08:00:00Z"})],
+        tags=["partner"],
+    )
     @action(detail=True, methods=["post"])
     def revoke(self, request: Request, pk: str) -> Response:
         key = self.get_object()

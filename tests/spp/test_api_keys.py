@@ -58,7 +58,8 @@ def test_read_only_key_cannot_write_and_no_key_manages_keys():
     read = _key(t.a)
     response = _api(read).post("/api/v1/api-keys/", {"name": "x"}, format="json")
     assert response.status_code == 403
-    assert "read-only" in response.json()["detail"]
+    assert response.json()["code"] == "permission_denied"
+    assert "read-only" in response.json()["message"]
     write = _key(t.a, ApiKeyScope.READ_WRITE)
     assert _api(write).post("/api/v1/api-keys/", {"name": "x"}, format="json").status_code == 403
 
