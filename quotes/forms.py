@@ -181,8 +181,15 @@ class PartnerSettingsForm(forms.ModelForm):
         }
 
 
+class CurrencyField(forms.CharField):
+    """A three-letter ISO code; "usd" is taken as "USD"."""
+
+    def to_python(self, value):
+        return super().to_python(value).strip().upper()
+
+
 class PriceRowForm(forms.Form):
-    currency = forms.CharField(
+    currency = CurrencyField(
         label="Currency",
         max_length=3,
         validators=[currency_validator],
@@ -196,9 +203,6 @@ class PriceRowForm(forms.Form):
     )
     valid_from = forms.DateField(label="Valid from", widget=ISODateInput())
     valid_to = forms.DateField(label="Valid to", required=False, widget=ISODateInput())
-
-    def clean_currency(self):
-        return self.cleaned_data["currency"].upper()
 
     def clean(self):
         data = super().clean()
