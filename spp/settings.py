@@ -103,7 +103,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "spp.context_processors.tenancy",
-                "quotes.context_processors.notifications",
             ],
         },
     }
