@@ -94,8 +94,9 @@ class IsOperatorKey(permissions.BasePermission):
 class HasRolePerm(permissions.BasePermission):
     """The member's role allows what the view asks of this method (spp.roles).
 
-    A view names the permission in `required_perms` ({"POST": Perm.EDIT_CONTACTS, ...}),
-    or `write_perm` for every unsafe method. API keys act for the partner as a whole and
+    A view names the permission in `action_perms` ({"send": Perm.SEND_QUOTES}), in
+    `required_perms` ({"POST": Perm.EDIT_CONTACTS, ...}), or in `write_perm` for every
+    unsafe method. API keys act for the partner as a whole and
     have no role: their scope (read / read-write) is what limits them.
     """
 
@@ -110,6 +111,12 @@ class HasRolePerm(permissions.BasePermission):
 
 
 def required_perm(view, method: str) -> Perm | None:
+    # A viewset's extra actions (send, accept, ...) may need another right than its
+    # plain methods: `action_perms` by action name wins.
+    action_perms = getattr(view, "action_perms", None) or {}
+    action = getattr(view, "action", None)
+    if action in action_perms:
+        return action_perms[action]
     perms = getattr(view, "required_perms", None) or {}
     if method in perms:
         return perms[method]
@@ -136,6 +143,7 @@ class PartnerScopedAPIMixin:
     model = None  # partner-owned model of a generic view: get_queryset() uses model.objects
     operator_view = False
     required_perms: dict[str, Perm] | None = None
+    action_perms: dict[str, Perm] | None = None
     write_perm: Perm | None = None
 
     def get_queryset(self):

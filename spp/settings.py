@@ -60,7 +60,7 @@ INSTALLED_APPS = [
     "flex",
     "quotes",
     "usage",
-    "django.contrib.admin",
+    "spp.admin_site.OperatorAdminConfig",  # django.contrib.admin, views in operator scope
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -103,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "spp.context_processors.tenancy",
+                "quotes.context_processors.notifications",
             ],
         },
     }
@@ -152,6 +153,7 @@ def _databases() -> dict:
 
 
 DATABASES = _databases()
+DATABASE_ROUTERS = ["spp.routers.OperatorRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # -------------------------------------------------------------------------- redis
@@ -274,7 +276,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "SPP API",
     "DESCRIPTION": (
-        "Flex token figures, teams, customers, contacts and packs of one partner, for "
+        "Flex token figures, teams, customers, contacts, packs, leads and quotes of one "
+        "partner, for "
         "integrators. Authenticate with `Authorization: Api-Key <key>` (keys are created "
         "by a partner administrator under Settings → API keys); people may use their "
         "signed-in session (with the CSRF token on writes).\n\n"
@@ -298,6 +301,8 @@ SPECTACULAR_SETTINGS = {
         {"name": "accounts", "description": "Customer accounts and their account manager."},
         {"name": "contacts", "description": "The partner's contacts at its customers."},
         {"name": "packs", "description": "The partner's own token purchases, with prices."},
+        {"name": "leads", "description": "Token Balance: refill leads (SPEC §7)."},
+        {"name": "quotes", "description": "Quotes and their send / accept / decline (SPEC §8)."},
         {"name": "imports", "description": "Operator keys only: the data feeds (SPEC §12)."},
         {"name": "partner", "description": "The partner the caller acts for; its API keys."},
     ],
