@@ -167,3 +167,198 @@ def line_chart(
         parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)
+
+
+# Series colours of bar charts: distinct, calm, and readable on white (the first is LINE).
+PALETTE = (
+    "#0e74a8",
+    "#e8a317",
+    "#2f9e6e",
+    "#7c5cbf",
+    "#d64545",
+    "#4fb3d9",
+    "#a0522d",
+    "#8a9aa9",
+    "#c2185b",
+    "#5c6bc0",
+)
+OTHERS = "#b6bec8"
+
+
+def _axis_label(value: float) -> str:
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
+
+
+def bar_chart(
+    categories: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float]]],
+    *,
+    width: int = 640,
+    height: int = 240,
+    unit: str = "tokens",
+    label: str = "Bar chart",
+    testid: str = "bar-chart",
+    colours: Sequence[str] = PALETTE,
+) -> str:
+    """Vertical bars, one per category; several series are stacked, with a legend.
+
+    Each bar segment has a hover title ("2026-01 · AutoCAD: 1,234 tokens"); a single
+    series writes its value above each bar, so the chart reads without hovering."""
+    stacked = len(series) > 1
+    legend_h = 22 if stacked else 0
+    left, right, top, bottom = 56, 12, 18 + legend_h, 34
+    plot_w = width - left - right
+    plot_h = height - top - bottom
+    count = len(categories)
+    totals = [sum(values[i] for _, values in series) for i in range(count)]
+    peak = max(totals, default=0)
+    step = nice_step(peak) if peak > 0 else 1.0
+    y_max = step * math.ceil(peak / step) if peak > 0 else 4.0
+    if peak > 0 and y_max == peak:
+        y_max += step
+    slot = plot_w / count if count else plot_w
+    bar_w = min(slot * 0.64, 56.0)
+    total = sum(totals)
+    description = (
+        f"{label}: {count} bars, {total:,.0f} {unit} in all, highest {peak:,.0f}"
+        if count
+        else f"{label}: no data"
+    )
+
+    def y(value: float) -> float:
+        return top + plot_h - plot_h * value / y_max
+
+    parts = [
+        f'<svg class="spp-bars" data-testid="{escape(testid)}" viewBox="0 0 {width} {height}" '
+        f'preserveAspectRatio="xMidYMid meet" role="img" aria-label="{escape(description)}" '
+        f'xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(description)}</title>",
+    ]
+    value = 0.0
+    while value <= y_max + 1e-9:
+        yy = _fmt(y(value))
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{yy}" y2="{yy}" stroke="{GREY}" '
+            f'stroke-width="1"/>'
+        )
+        parts.append(
+            f'<text x="{left - 8}" y="{yy}" dy="0.32em" text-anchor="end" font-size="11" '
+            f'fill="{MUTED}">{_axis_label(value)}</text>'
+        )
+        value += step
+    # Category labels: thinned out when they would overlap (about 7 px per character).
+    longest = max((len(c) for c in categories), default=1)
+    every = max(1, math.ceil((longest * 7 + 6) / slot)) if count else 1
+    for index, category in enumerate(categories):
+        x0 = left + slot * index + (slot - bar_w) / 2
+        base = 0.0
+        for s, (name, values) in enumerate(series):
+            amount = values[index]
+            if amount <= 0:
+                continue
+            y_top, y_bottom = y(base + amount), y(base)
+            colour = colours[s % len(colours)]
+            what = f"{category} · {name}" if stacked else category
+            parts.append(
+                f'<rect class="spp-bar" x="{_fmt(x0)}" y="{_fmt(y_top)}" width="{_fmt(bar_w)}" '
+                f'height="{_fmt(max(y_bottom - y_top, 0.5))}" fill="{colour}">'
+                f"<title>{escape(what)}: {amount:,.0f} {escape(unit)}</title></rect>"
+            )
+            base += amount
+        centre = _fmt(x0 + bar_w / 2)
+        if not stacked:
+            parts.append(
+                f'<text x="{centre}" y="{_fmt(y(totals[index]) - 5)}" text-anchor="middle" '
+                f'font-size="11" font-weight="600" fill="{INK}">{totals[index]:,.0f}</text>'
+            )
+        if index % every == 0:
+            parts.append(
+                f'<text x="{centre}" y="{top + plot_h + 18}" text-anchor="middle" '
+                f'font-size="11" fill="{MUTED}">{escape(category)}</text>'
+            )
+    parts.append(
+        f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" '
+        f'stroke="{MUTED}" stroke-width="1"/>'
+    )
+    if stacked:
+        x = float(left)
+        for s, (name, _) in enumerate(series):
+            colour = colours[s % len(colours)]
+            parts.append(
+                f'<g class="spp-legend-item"><rect x="{_fmt(x)}" y="4" width="10" height="10" '
+                f'rx="2" fill="{colour}"/><text x="{_fmt(x + 14)}" y="13" font-size="11" '
+                f'fill="{INK}">{escape(name)}</text></g>'
+            )
+            x += 14 + len(name) * 6.4 + 16
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _shade(share: float) -> str:
+    """White to LINE blue by share (0…1) of the possible days."""
+    share = min(max(share, 0.0), 1.0)
+    base = (0x0E, 0x74, 0xA8)
+    if share == 0:
+        return "#f1f3f5"
+    mix = 0.18 + 0.82 * share
+    r, g, b = (round(255 - (255 - c) * mix) for c in base)
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def heat_grid(
+    columns: Sequence[date],
+    rows: Sequence[tuple[str, Sequence[int]]],
+    capacity: Sequence[int],
+    *,
+    label: str = "Days used per week",
+    unit: str = "days",
+    testid: str = "heat-grid",
+    cell: int = 14,
+) -> str:
+    """A grid of weeks (columns, by Monday) × rows (products): each cell shaded by the
+    days used out of the days of that week in the range, with a hover title."""
+    names_w = min(max((len(name) for name, _ in rows), default=4) * 6.6 + 12, 180)
+    left, top, right, bottom = names_w, 22, 8, 8
+    gap = 3
+    width = int(left + len(columns) * (cell + gap) + right)
+    height = int(top + len(rows) * (cell + gap) + bottom)
+    used = sum(sum(values) for _, values in rows)
+    description = (
+        f"{label}: {len(rows)} product{'s' if len(rows) != 1 else ''} over {len(columns)} "
+        f"week{'s' if len(columns) != 1 else ''}, {used:,} {unit} used in all"
+    )
+    parts = [
+        f'<svg class="spp-heat" data-testid="{escape(testid)}" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" aria-label="{escape(description)}" '
+        f'xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(description)}</title>",
+    ]
+    previous_month = None
+    for index, monday in enumerate(columns):
+        # A month label over the first week whose Thursday is in a new month (ISO rule).
+        thursday = monday.toordinal() + 3
+        month = date.fromordinal(thursday).strftime("%Y-%m")
+        if month != previous_month:
+            parts.append(
+                f'<text x="{_fmt(left + index * (cell + gap))}" y="12" font-size="10" '
+                f'fill="{MUTED}">{month}</text>'
+            )
+            previous_month = month
+    for r, (name, values) in enumerate(rows):
+        yy = top + r * (cell + gap)
+        parts.append(
+            f'<text x="{_fmt(left - 8)}" y="{_fmt(yy + cell / 2)}" dy="0.32em" '
+            f'text-anchor="end" font-size="11" fill="{INK}">{escape(name)}</text>'
+        )
+        for c, monday in enumerate(columns):
+            possible = capacity[c] if c < len(capacity) else 7
+            amount = values[c]
+            title = f"{name}, week of {monday.isoformat()}: {amount} of {possible} {unit}"
+            parts.append(
+                f'<rect class="spp-heat-cell" x="{_fmt(left + c * (cell + gap))}" '
+                f'y="{_fmt(yy)}" width="{cell}" height="{cell}" rx="2" '
+                f'fill="{_shade(amount / possible if possible else 0)}" data-value="{amount}">'
+                f"<title>{escape(title)}</title></rect>"
+            )
+    parts.append("</svg>")
+    return "".join(parts)

@@ -121,3 +121,35 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.file_name} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class UsageMonthlyUser(models.Model):
+    """Tokens and days used per team, calendar month, product, version, feature and user.
+
+    The roll-up behind per-user, per-version and per-feature reporting (SPEC §9): a year of
+    a 50-user team is 12 × users × products rows instead of a row per user and day. `days`
+    is a bit mask (bit d−1 set when the user used the product on day d of the month), so
+    that days used can be counted for any range and across products without double
+    counting (bit_or, then bit_count). Rebuilt by the usage import for every (team, month)
+    whose days it writes; a month cut by a range is read from UsageRow instead.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="The first day of the month")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    version = models.CharField(max_length=40, blank=True)
+    feature = models.CharField(max_length=120, blank=True)
+    user_key = models.CharField(max_length=64)
+    tokens = models.BigIntegerField()
+    days = models.IntegerField(help_text="Bit d−1 set when used on day d of the month")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "month", "product", "version", "feature", "user_key"],
+                name="usagemonthlyuser_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team_id} {self.month:%Y-%m} {self.product_id} {self.tokens}"

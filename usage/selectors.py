@@ -1,0 +1,399 @@
+"""Reads of usage reporting (SPEC §9) for the current partner, under row-level security.
+
+Every page runs a fixed number of queries whatever the data size, each aggregated in
+PostgreSQL:
+- totals and charts from the daily roll-ups (UsageDaily, UsageDailyProduct);
+- per-user, per-version and per-feature figures from UsageMonthlyUser for the calendar
+  months a range covers in full, and from UsageRow for the (at most two) months it cuts,
+  in one UNION ALL. Days used are day bit masks per month: OR-ed across products and
+  versions, then counted, so a day is never counted twice.
+
+Teams are reached through Team.objects (linked to the partner) by the views; the
+queries below also run as spp_app, whose RLS shows only linked teams' rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db import connections
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import TruncMonth
+
+from flex.models import FlexSnapshot
+from teams.models import Team
+from usage import figures
+from usage.imports.pseudonym import anonymous_key
+from usage.models import Product, UsageDaily, UsageDailyProduct, UsageMonthlyUser, UsageRow
+from usage.ranges import DateRange, split_months
+
+MONTHLY = "usage_usagemonthlyuser"
+RAW = "usage_usagerow"
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _fetch(sql: str, params: list) -> list[tuple]:
+    with connections["default"].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _source(
+    team: Team,
+    rng: DateRange,
+    *,
+    product_id: int | None = None,
+    user_key: str | None = None,
+    columns: str = "user_key, product_id, version, feature",
+) -> tuple[str, list]:
+    """SQL of the range's usage as (columns…, month, days, tokens) rows: monthly roll-up
+    rows for the months covered in full, raw rows (one day bit each) for the cut ones."""
+    filters, filter_params = "", []
+    if product_id is not None:
+        filters += " AND product_id = %s"
+        filter_params.append(product_id)
+    if user_key is not None:
+        filters += " AND user_key = %s"
+        filter_params.append(user_key)
+    full, spans = split_months(rng.start, rng.end)
+    parts, params = [], []
+    if full:
+        parts.append(
+            f"SELECT {columns}, month, days, tokens FROM {MONTHLY} "  # noqa: S608 — fixed names
+            f"WHERE team_id = %s AND month BETWEEN %s AND %s{filters}"
+        )
+        params += [team.pk, full[0], full[1], *filter_params]
+    for first, last in spans:
+        parts.append(
+            f"SELECT {columns}, date_trunc('month', day)::date AS month, "  # noqa: S608
+            "1 << (extract(day FROM day)::int - 1) AS days, tokens::bigint AS tokens "
+            f"FROM {RAW} WHERE team_id = %s AND day BETWEEN %s AND %s{filters}"
+        )
+        params += [team.pk, first, last, *filter_params]
+    return " UNION ALL ".join(parts), params
+
+
+def product_names(ids) -> dict[int, str]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return dict(Product.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+
+# ------------------------------------------------------------------ users and labels
+
+
+def team_labels(team: Team) -> dict[str, str]:
+    """Every user of the team (all time) -> its pseudonymous label; one query."""
+    keys = (
+        UsageMonthlyUser.objects.filter(team=team)
+        .order_by()
+        .values_list("user_key", flat=True)
+        .distinct()
+    )
+    return figures.user_labels(team.team_id, list(keys), anonymous_key())
+
+
+@dataclass
+class UserProduct:
+    user_key: str
+    product_id: int
+    tokens: int
+    days: int
+
+
+@dataclass
+class UserFigures:
+    """One user over a range: tokens, distinct days used, and per product."""
+
+    user_key: str
+    label: str = ""
+    tokens: int = 0
+    days: int = 0
+    products: dict[int, UserProduct] = field(default_factory=dict)
+
+
+def user_figures(
+    team: Team,
+    rng: DateRange,
+    labels: dict[str, str],
+    *,
+    product_id: int | None = None,
+    user_key: str | None = None,
+) -> dict[str, UserFigures]:
+    """user_key -> figures over the range (one query). Per user, days are the distinct
+    days with any usage (of the product, when one is given)."""
+    source, params = _source(team, rng, product_id=product_id, user_key=user_key)
+    sql = f"""
+        WITH src AS ({source}),
+        per_month AS (
+            SELECT user_key, product_id, month, sum(tokens) AS tokens, bit_or(days) AS days
+            FROM src
+            GROUP BY GROUPING SETS ((user_key, product_id, month), (user_key, month))
+        )
+        SELECT user_key, product_id, sum(tokens)::bigint, sum(bit_count(days::bit(32)))::int
+        FROM per_month GROUP BY user_key, product_id
+    """  # noqa: S608 — fixed table names, values as parameters
+    result: dict[str, UserFigures] = {}
+    for key, product, tokens, days in _fetch(sql, params):
+        user = result.setdefault(key, UserFigures(key, labels.get(key, figures.ANONYMOUS)))
+        if product is None:  # the user's row of the grouping set: tokens and distinct days
+            user.tokens, user.days = int(tokens), int(days)
+        else:
+            user.products[product] = UserProduct(key, product, int(tokens), int(days))
+    return result
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Usage of one value of a column (a version, a feature) of one product."""
+
+    product_id: int
+    value: str
+    users: int
+    tokens: int
+    days: int  # Σ over users of the days each used it (for one user: its days used)
+
+
+def breakdown(
+    team: Team,
+    rng: DateRange,
+    column: str,
+    *,
+    product_id: int | None = None,
+    user_key: str | None = None,
+) -> list[Breakdown]:
+    """Users, tokens and days per product and version (or feature); one query."""
+    if column not in ("version", "feature"):
+        raise ValueError(column)
+    source, params = _source(
+        team,
+        rng,
+        product_id=product_id,
+        user_key=user_key,
+        columns=f"user_key, product_id, {column}",
+    )
+    sql = f"""
+        WITH src AS ({source}),
+        per_month AS (
+            SELECT user_key, product_id, {column} AS value, month,
+                   sum(tokens) AS tokens, bit_or(days) AS days
+            FROM src GROUP BY user_key, product_id, {column}, month
+        )
+        SELECT product_id, value, count(DISTINCT user_key), sum(tokens)::bigint,
+               sum(bit_count(days::bit(32)))::int
+        FROM per_month GROUP BY product_id, value
+    """  # noqa: S608 — column from a fixed list
+    return [
+        Breakdown(product, value, users, int(tokens), int(days))
+        for product, value, users, tokens, days in _fetch(sql, params)
+    ]
+
+
+def days_by_product(team: Team, rng: DateRange, user_key: str) -> dict[int, list[date]]:
+    """The days of the range on which the user used each product (one query)."""
+    source, params = _source(team, rng, user_key=user_key, columns="product_id")
+    sql = f"""
+        WITH src AS ({source})
+        SELECT product_id, month, bit_or(days) FROM src GROUP BY product_id, month
+    """  # noqa: S608
+    result: dict[int, list[date]] = defaultdict(list)
+    for product, month, mask in _fetch(sql, params):
+        for bit in range(31):
+            if mask & (1 << bit):
+                day = month + timedelta(days=bit)
+                if day in rng:
+                    result[product].append(day)
+    return result
+
+
+# ------------------------------------------------------------------ roll-up reads
+
+
+def daily_series(team: Team, start: date, end: date) -> list[tuple[date, int]]:
+    """Tokens each day of [start, end], zero on days without usage (one query)."""
+    used = dict(
+        UsageDaily.objects.filter(team=team, day__gte=start, day__lte=end).values_list(
+            "day", "tokens"
+        )
+    )
+    return [
+        (start + timedelta(days=i), int(used.get(start + timedelta(days=i), 0)))
+        for i in range((end - start).days + 1)
+    ]
+
+
+def daily_rows(team: Team, rng: DateRange) -> list[tuple[date, int, int]]:
+    """(day, tokens, users) of every day of the range with usage (one query)."""
+    return [
+        (day, int(tokens), int(users))
+        for day, tokens, users in UsageDaily.objects.filter(
+            team=team, day__gte=rng.start, day__lte=rng.end
+        )
+        .order_by("day")
+        .values_list("day", "tokens", "users")
+    ]
+
+
+def product_daily(team: Team, rng: DateRange, product_id: int) -> list[tuple[date, int]]:
+    used = dict(
+        UsageDailyProduct.objects.filter(
+            team=team, product_id=product_id, day__gte=rng.start, day__lte=rng.end
+        ).values_list("day", "tokens")
+    )
+    return [
+        (rng.start + timedelta(days=i), int(used.get(rng.start + timedelta(days=i), 0)))
+        for i in range(rng.days)
+    ]
+
+
+def team_has_product(team: Team, product_id: int) -> bool:
+    return UsageDailyProduct.objects.filter(team=team, product_id=product_id).exists()
+
+
+def snapshot(team: Team) -> FlexSnapshot | None:
+    return FlexSnapshot.objects.filter(team=team).order_by("-as_of").first()
+
+
+def snapshot_on(team: Team, as_of: date) -> FlexSnapshot | None:
+    return FlexSnapshot.objects.filter(team=team, as_of=as_of).first()
+
+
+# ------------------------------------------------------------------ portfolio
+
+
+def linked_teams() -> QuerySet:
+    return Team.objects.all()
+
+
+def portfolio_product_months(rng: DateRange) -> list[tuple[int, date, int, int]]:
+    """(product id, month, tokens, teams) over the partner's teams in the range."""
+    rows = (
+        UsageDailyProduct.objects.filter(
+            team__in=linked_teams().values("pk"), day__gte=rng.start, day__lte=rng.end
+        )
+        .annotate(month=TruncMonth("day"))
+        .values("product_id", "month")
+        .annotate(tokens=Sum("tokens"), teams=Count("team_id", distinct=True))
+        .order_by()
+        .values_list("product_id", "month", "tokens", "teams")
+    )
+    return [(p, m, int(t), int(n)) for p, m, t, n in rows]
+
+
+def portfolio_product_teams(rng: DateRange) -> dict[int, int]:
+    """product id -> number of the partner's teams that used it in the range."""
+    return dict(
+        UsageDailyProduct.objects.filter(
+            team__in=linked_teams().values("pk"), day__gte=rng.start, day__lte=rng.end
+        )
+        .values("product_id")
+        .annotate(teams=Count("team_id", distinct=True))
+        .order_by()
+        .values_list("product_id", "teams")
+    )
+
+
+@dataclass(frozen=True)
+class TeamBurn:
+    team_id: str
+    name: str
+    customer: str
+    tokens: int
+    days_used: int
+    burn_rate: float  # tokens per day of the range
+    balance: int | None
+    balance_rate: float | None
+    projected_end: date | None
+
+
+def portfolio_teams(rng: DateRange, limit: int | None = None) -> list[TeamBurn]:
+    """The partner's teams with usage in the range, highest burn rate (tokens per day of
+    the range) first, with their latest Flex balance; one query."""
+    latest = FlexSnapshot.objects.filter(team=OuterRef("pk")).order_by("-as_of")
+    usage = UsageDaily.objects.filter(team=OuterRef("pk"), day__gte=rng.start, day__lte=rng.end)
+    teams = (
+        linked_teams()
+        .annotate(
+            tokens=Subquery(
+                usage.order_by().values("team").annotate(s=Sum("tokens")).values("s")[:1]
+            ),
+            days_used=Subquery(
+                usage.filter(tokens__gt=0)
+                .order_by()
+                .values("team")
+                .annotate(c=Count("pk"))
+                .values("c")[:1]
+            ),
+            balance=Subquery(latest.values("flex_tokens_balance")[:1]),
+            balance_rate=Subquery(latest.values("flex_balance_rate")[:1]),
+            projected_end=Subquery(latest.values("flex_projected_end_date")[:1]),
+        )
+        .filter(tokens__gt=0)
+        .order_by(F("tokens").desc(), "name")
+        .values_list(
+            "team_id",
+            "name",
+            "account__name",
+            "tokens",
+            "days_used",
+            "balance",
+            "balance_rate",
+            "projected_end",
+        )
+    )
+    if limit:
+        teams = teams[:limit]
+    return [
+        TeamBurn(
+            team_id=tid,
+            name=name,
+            customer=customer,
+            tokens=int(tokens),
+            days_used=int(days or 0),
+            burn_rate=int(tokens) / rng.days,
+            balance=balance,
+            balance_rate=rate,
+            projected_end=end,
+        )
+        for tid, name, customer, tokens, days, balance, rate, end in teams
+    ]
+
+
+def portfolio_totals(rng: DateRange) -> dict:
+    """Tokens and teams with usage in the range over the partner's teams (one query)."""
+    totals = UsageDaily.objects.filter(
+        team__in=linked_teams().values("pk"), day__gte=rng.start, day__lte=rng.end
+    ).aggregate(
+        total=Sum("tokens"),
+        teams=Count("team_id", distinct=True, filter=Q(tokens__gt=0)),
+        last_day=Max("day"),
+    )
+    return {
+        "tokens": int(totals["total"] or 0),
+        "teams": totals["teams"] or 0,
+        "last_day": totals["last_day"],
+    }
+
+
+# ------------------------------------------------------------------ raw export
+
+
+RAW_FIELDS = ("day", "product__name", "version", "user_key", "feature", "tokens")
+
+
+def raw_rows(team: Team, rng: DateRange) -> QuerySet:
+    """The imported rows of the range, in day, product, user order."""
+    return (
+        UsageRow.objects.filter(team=team, day__gte=rng.start, day__lte=rng.end)
+        .order_by("day", "product__name", "user_key", "version", "feature", "pk")
+        .values_list(*RAW_FIELDS)
+    )
+
+
+def raw_count(team: Team, rng: DateRange) -> int:
+    return UsageRow.objects.filter(team=team, day__gte=rng.start, day__lte=rng.end).count()

@@ -1,0 +1,498 @@
+"""The tables of usage reporting (SPEC §9), each defined once for the page and its export.
+
+Columns are flex.tables.Column: `field` names the attribute of a row object, `key` is the
+export header (snake_case, like the Flex export) and the `sort` parameter, `header` what
+the page shows. Rows are small dataclasses built from selector output by the pure
+functions below, so that the figures are tested without a database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flex.export import clean_value
+from flex.tables import Column
+from flex.templatetags.spp_format import iso, num, pct
+from usage import figures
+from usage.ranges import DateRange
+from usage.selectors import Breakdown, UserFigures
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of a page: its name in `?export=`, title (sheet name), columns, default sort."""
+
+    name: str
+    title: str
+    columns: tuple[Column, ...]
+    default_sort: str = ""
+
+    def column(self, key: str) -> Column | None:
+        return next((c for c in self.columns if c.key == key), None)
+
+
+AVG_HELP = "Tokens ÷ months in the range (the past 30 days count as one month)."
+DAYS_HELP = "Distinct days with usage in the range."
+
+DAILY = Table(
+    "daily",
+    "Usage by day",
+    (
+        Column("day", "Day", "day", "date"),
+        Column("tokens", "Tokens", "tokens", "int"),
+        Column("users", "Users", "users", "int"),
+    ),
+    "day",
+)
+EVENTS = Table(
+    "events",
+    "Tokens added and removed",
+    (
+        Column("date", "Date", "date", "date"),
+        Column("event", "Event", "kind", "text"),
+        Column("tokens", "Tokens", "tokens", "int"),
+        Column("detail", "Detail", "detail", "text"),
+    ),
+)
+PRODUCTS = Table(
+    "products",
+    "Usage by product",
+    (
+        Column("product", "Product", "product", "text"),
+        Column("users", "Users", "users", "int"),
+        Column("tokens", "Tokens", "tokens", "int"),
+        Column(
+            "avg_tokens_per_month",
+            "Avg tokens / month",
+            "avg_month",
+            "float",
+            decimals=1,
+            help=AVG_HELP,
+        ),
+        Column("share", "Share", "share", "rate", decimals=3),
+    ),
+    "-tokens",
+)
+PRODUCT_USERS = Table(
+    "users",
+    "Users of the product",
+    (
+        Column("user", "User", "label", "text"),
+        Column("tokens", "Tokens", "tokens", "int"),
+        Column(
+            "avg_tokens_per_month",
+            "Avg tokens / month",
+            "avg_month",
+            "float",
+            decimals=1,
+            help=AVG_HELP,
+        ),
+        Column("days_used", "Days used", "days", "int", help=DAYS_HELP),
+        Column("token_band", "Token band", "band", "text", sortable=False),
+    ),
+    "-tokens",
+)
+BANDS = Table(
+    "bands",
+    "Users per token band",
+    (
+        Column("token_band", "Token band", "band", "text", sortable=False),
+        Column("users", "Users", "users", "int", sortable=False),
+    ),
+)
+VERSIONS = Table(
+    "versions",
+    "Users by version",
+    (
+        Column("version", "Version", "value", "text"),
+        Column("users", "Users", "users", "int"),
+        Column("tokens", "Tokens", "tokens", "int"),
+    ),
+    "-users",
+)
+FEATURES = Table(
+    "features",
+    "Features used",
+    (
+        Column("feature", "Feature", "value", "text"),
+        Column("users", "Users", "users", "int"),
+        Column("tokens", "Tokens", "tokens", "int"),
+    ),
+    "-users",
+)
+USERS = Table(
+    "users",
+    "Usage by user",
+    (
+        Column("user", "User", "label", "text"),
+        Column("products", "Products", "product_names", "text", sortable=False),
+        Column("product_count", "Products used", "product_count", "int"),
+        Column("tokens", "Tokens", "tokens", "int"),
+        Column(
+            "avg_tokens_per_month",
+            "Avg tokens / month",
+            "avg_month",
+            "float",
+            decimals=1,
+            help=AVG_HELP,
+        ),
+        Column("days_used", "Days used", "days", "int", help=DAYS_HELP),
+    ),
+    "-tokens",
+)
+USER_PRODUCTS = Table(
+    "products",
+    "Products of the user",
+    (
+        Column("product", "Product", "product", "text"),
+        Column("tokens", "Tokens", "tokens", "int"),
+        Column(
+            "avg_tokens_per_month",
+            "Avg tokens / month",
+            "avg_month",
+            "float",
+            decimals=1,
+            help=AVG_HELP,
+        ),
+        Column("days_used", "Days used", "days", "int", help=DAYS_HELP),
+        Column("share", "Share", "share", "rate", decimals=3),
+    ),
+    "-tokens",
+)
+USER_VERSIONS = Table(
+    "versions",
+    "Versions used",
+    (
+        Column("product", "Product", "product", "text"),
+        Column("version", "Version", "value", "text"),
+        Column("days_used", "Days used", "days", "int"),
+        Column("tokens", "Tokens", "tokens", "int"),
+    ),
+)
+USER_WEEKS = Table(
+    "weeks",
+    "Days used per week",
+    (
+        Column("week", "Week of", "week", "date"),
+        Column("product", "Product", "product", "text"),
+        Column("days_used", "Days used", "days", "int"),
+        Column("days_in_range", "Days in range", "capacity", "int"),
+    ),
+)
+PORTFOLIO_PRODUCTS = Table(
+    "products",
+    "Tokens by product",
+    (
+        Column("product", "Product", "product", "text"),
+        Column("teams", "Teams", "teams", "int"),
+        Column("tokens", "Tokens", "tokens", "int"),
+        Column(
+            "avg_tokens_per_month",
+            "Avg tokens / month",
+            "avg_month",
+            "float",
+            decimals=1,
+            help=AVG_HELP,
+        ),
+        Column("share", "Share", "share", "rate", decimals=3),
+    ),
+    "-tokens",
+)
+PORTFOLIO_MONTHS = Table(
+    "months",
+    "Tokens by month and product",
+    (
+        Column("month", "Month", "month", "date"),
+        Column("product", "Product", "product", "text"),
+        Column("tokens", "Tokens", "tokens", "int"),
+        Column("teams", "Teams", "teams", "int"),
+    ),
+)
+PORTFOLIO_TEAMS = Table(
+    "teams",
+    "Teams by burn rate",
+    (
+        Column("team_id", "Team ID", "team_id", "text"),
+        Column("team_name", "Team", "name", "text"),
+        Column("customer", "Customer", "customer", "text"),
+        Column("tokens", "Tokens", "tokens", "int"),
+        Column(
+            "burn_rate",
+            "Tokens / day",
+            "burn_rate",
+            "float",
+            decimals=2,
+            help="Tokens used in the range ÷ days in the range.",
+        ),
+        Column("days_used", "Days used", "days_used", "int", help=DAYS_HELP),
+        Column("flex_tokens_balance", "Balance", "balance", "int"),
+        Column("flex_balance_rate", "Balance %", "balance_rate", "rate", decimals=3),
+        Column("flex_projected_end_date", "Projected end", "projected_end", "date"),
+    ),
+    "-burn_rate",
+)
+# On screen the burn-rate table leaves out what the page says elsewhere (the id, days).
+PORTFOLIO_TEAMS_SCREEN = Table(
+    PORTFOLIO_TEAMS.name,
+    PORTFOLIO_TEAMS.title,
+    tuple(
+        c
+        for c in PORTFOLIO_TEAMS.columns
+        if c.key not in ("team_id", "days_used", "flex_tokens_balance")
+    ),
+    PORTFOLIO_TEAMS.default_sort,
+)
+RAW = Table(
+    "raw",
+    "Usage rows",
+    (
+        Column("day", "Day", "day", "date"),
+        Column("team_id", "Team ID", "team_id", "text"),
+        Column("product", "Product", "product", "text"),
+        Column("version", "Version", "version", "text"),
+        Column("user", "User", "user", "text"),
+        Column("feature", "Feature", "feature", "text"),
+        Column("tokens", "Tokens", "tokens", "int"),
+    ),
+)
+
+
+# ------------------------------------------------------------------ rows
+
+
+@dataclass
+class ProductRow:
+    product_id: int
+    product: str
+    users: int
+    tokens: int
+    avg_month: float
+    share: float | None
+    days: int = 0
+    teams: int = 0
+
+
+@dataclass
+class UserRow:
+    user_key: str
+    label: str
+    slug: str
+    tokens: int
+    avg_month: float
+    days: int
+    product_names: str = ""
+    product_count: int = 0
+    band: str = ""
+
+
+@dataclass
+class DailyRow:
+    day: date
+    tokens: int
+    users: int
+
+
+@dataclass
+class VersionRow:
+    product: str
+    value: str
+    users: int
+    tokens: int
+    days: int
+
+
+@dataclass
+class BandRow:
+    band: str
+    users: int
+
+
+@dataclass
+class WeekRow:
+    week: date
+    product: str
+    days: int
+    capacity: int
+
+
+@dataclass
+class MonthRow:
+    month: date
+    product: str
+    tokens: int
+    teams: int
+
+
+def product_rows(
+    users: Mapping[str, UserFigures], names: Mapping[int, str], rng: DateRange
+) -> list[ProductRow]:
+    """Users, tokens, monthly average and share of the team's tokens, per product."""
+    per_product: dict[int, list[int]] = {}
+    for user in users.values():
+        for product_id, use in user.products.items():
+            entry = per_product.setdefault(product_id, [0, 0])
+            entry[0] += 1
+            entry[1] += use.tokens
+    total = sum(tokens for _, tokens in per_product.values())
+    return [
+        ProductRow(
+            product_id=product_id,
+            product=names.get(product_id, "?"),
+            users=count,
+            tokens=tokens,
+            avg_month=figures.monthly_average(tokens, rng.months),
+            share=figures.share(tokens, total),
+        )
+        for product_id, (count, tokens) in per_product.items()
+    ]
+
+
+def user_rows(
+    users: Mapping[str, UserFigures], names: Mapping[int, str], rng: DateRange
+) -> list[UserRow]:
+    """Per user: tokens, monthly average, days used, the products used (by tokens)."""
+    rows = []
+    for user in users.values():
+        products = sorted(
+            user.products.values(), key=lambda p: (-p.tokens, names.get(p.product_id, ""))
+        )
+        rows.append(
+            UserRow(
+                user_key=user.user_key,
+                label=user.label,
+                slug=figures.label_slug(user.label),
+                tokens=user.tokens,
+                avg_month=figures.monthly_average(user.tokens, rng.months),
+                days=user.days,
+                product_names=", ".join(names.get(p.product_id, "?") for p in products),
+                product_count=len(products),
+                band=figures.BANDS[figures.band_index(user.tokens)][0],
+            )
+        )
+    return rows
+
+
+def band_rows(users: Iterable[UserFigures]) -> list[BandRow]:
+    return [BandRow(label, count) for label, count in figures.band_counts(u.tokens for u in users)]
+
+
+def breakdown_rows(items: Iterable[Breakdown], names: Mapping[int, str]) -> list[VersionRow]:
+    """Versions or features; an empty value (the feed did not say) reads "(not reported)"."""
+    return [
+        VersionRow(
+            names.get(b.product_id, "?"), b.value or "(not reported)", b.users, b.tokens, b.days
+        )
+        for b in items
+    ]
+
+
+def user_product_rows(
+    user: UserFigures, names: Mapping[int, str], rng: DateRange
+) -> list[ProductRow]:
+    return [
+        ProductRow(
+            product_id=p.product_id,
+            product=names.get(p.product_id, "?"),
+            users=1,
+            tokens=p.tokens,
+            avg_month=figures.monthly_average(p.tokens, rng.months),
+            share=figures.share(p.tokens, user.tokens),
+            days=p.days,
+        )
+        for p in user.products.values()
+    ]
+
+
+def week_rows(grid: figures.WeekGrid) -> list[WeekRow]:
+    return [
+        WeekRow(week, product, cells[i], grid.capacity[i])
+        for product, cells in grid.rows
+        for i, week in enumerate(grid.weeks)
+    ]
+
+
+def portfolio_product_rows(
+    months: Iterable[tuple[int, date, int, int]],
+    teams: Mapping[int, int],
+    names: Mapping[int, str],
+    rng: DateRange,
+) -> list[ProductRow]:
+    tokens: dict[int, int] = {}
+    for product_id, _, amount, _ in months:
+        tokens[product_id] = tokens.get(product_id, 0) + amount
+    total = sum(tokens.values())
+    return [
+        ProductRow(
+            product_id=product_id,
+            product=names.get(product_id, "?"),
+            users=0,
+            tokens=amount,
+            avg_month=figures.monthly_average(amount, rng.months),
+            share=figures.share(amount, total),
+            teams=teams.get(product_id, 0),
+        )
+        for product_id, amount in tokens.items()
+    ]
+
+
+def month_rows(
+    months: Iterable[tuple[int, date, int, int]], names: Mapping[int, str]
+) -> list[MonthRow]:
+    rows = [
+        MonthRow(month if isinstance(month, date) else month.date(), names.get(p, "?"), t, n)
+        for p, month, t, n in months
+    ]
+    return sorted(rows, key=lambda r: (r.month, -r.tokens, r.product))
+
+
+# ------------------------------------------------------------------ sorting and display
+
+
+def sort_rows(rows: list, table: Table, sort: str | None) -> tuple[list, str]:
+    """Rows sorted by `sort` ("tokens", "-tokens"); unknown keys fall back to the table's
+    default. Ties keep the first column's order so that a sort is stable across requests."""
+    wanted = sort or table.default_sort
+    column = table.column(wanted.lstrip("-"))
+    if column is None or not column.sortable:
+        wanted = table.default_sort
+        column = table.column(wanted.lstrip("-"))
+    if column is None:
+        return rows, ""
+    descending = wanted.startswith("-")
+    first = table.columns[0].field
+
+    def tie(row: Any) -> Any:
+        value = getattr(row, first)
+        return figures.sort_label(value) if isinstance(value, str) else value
+
+    rows = sorted(rows, key=tie)
+    present = [r for r in rows if getattr(r, column.field) is not None]
+    missing = [r for r in rows if getattr(r, column.field) is None]
+    present.sort(key=lambda r: _sortable(getattr(r, column.field)), reverse=descending)
+    return present + missing, wanted
+
+
+def _sortable(value: Any) -> Any:
+    return figures.sort_label(value) if isinstance(value, str) else value
+
+
+FORMATTERS: dict[str, Callable[[Column, Any], str]] = {
+    "int": lambda c, v: num(v),
+    "float": lambda c, v: num(v, min(c.decimals, 1)),
+    "rate": lambda c, v: pct(v),
+    "date": lambda c, v: iso(v),
+    "text": lambda c, v: "—" if v in (None, "") else str(v),
+}
+
+
+def display(column: Column, value: Any) -> str:
+    """A value as the page shows it: thousands separators, ISO dates, one-decimal %."""
+    return FORMATTERS[column.type](column, value)
+
+
+def export_rows(rows: Iterable[Any], columns: Sequence[Column]) -> list[tuple]:
+    """Rows as export tuples, in column order, cleaned as the Flex export cleans them."""
+    return [tuple(clean_value(c, getattr(row, c.field)) for c in columns) for row in rows]
