@@ -272,6 +272,7 @@ REST_FRAMEWORK = {
     "DATETIME_FORMAT": "iso-8601",
     # `?format=xlsx|csv` names an export's file format (ARCHITECTURE.md), not a renderer.
     "URL_FORMAT_OVERRIDE": None,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "SPP API",

@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from spp import views
+from spp.api.views import OfflineRedocView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard", permanent=False)),
@@ -20,7 +21,7 @@ urlpatterns = [
     path("api/v1/", include("spp.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("api/redoc/", OfflineRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("", include("flex.urls")),
     path("", include("teams.urls")),
     path("", include("quotes.urls")),

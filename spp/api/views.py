@@ -1,4 +1,8 @@
+from django.http import HttpResponse
+from django.template import engines
+from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from drf_spectacular.views import SpectacularRedocView
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -147,3 +151,28 @@ class ApiKeyViewSet(
         revoke_api_key(key)
         key.refresh_from_db()
         return Response(ApiKeySerializer(key).data)
+
+
+# Redoc's stock template loads Google Fonts: the docs must work offline (no CDN).
+_REDOC_TEMPLATE = """{% extends "drf_spectacular/redoc.html" %}
+{% block head %}
+<title>{{ title|default:"Redoc" }}</title>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>body { margin: 0; padding: 0; }</style>
+{% endblock head %}"""
+
+
+class OfflineRedocView(SpectacularRedocView):
+    """Redoc from drf-spectacular-sidecar's bundle, with no font or script from elsewhere."""
+
+    @extend_schema(exclude=True)
+    def get(self, request, *args, **kwargs) -> HttpResponse:
+        context = {
+            "title": self.title,
+            "redoc_standalone": self._redoc_standalone(),
+            "schema_url": self._get_schema_url(request),
+            "settings": self._dump(spectacular_settings.REDOC_UI_SETTINGS),
+        }
+        html = engines["django"].from_string(_REDOC_TEMPLATE).render(context, request)
+        return HttpResponse(html)

@@ -222,8 +222,10 @@ class AccountViewSet(
 
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
         account = self.get_object()
-        body = AccountAssignSerializer(data=request.data)
+        body = AccountAssignSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
+        if "account_manager_id" not in body.validated_data:
+            return Response(AccountSerializer(account).data)  # PATCH of nothing: unchanged
         manager = None
         manager_id = body.validated_data["account_manager_id"]
         if manager_id is not None:

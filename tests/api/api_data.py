@@ -35,10 +35,10 @@ class World:
     def team(self, name: str):
         return self.p.teams[name]
 
-    def api(self, key: str | None = None, user=None) -> APIClient:
+    def api(self, key: str | None = None, user=None, csrf: bool = False) -> APIClient:
         """A client with one of the keys ("a_read", "a_write", "b_write", "operator"...)
-        or signed in as `user` (with CSRF checks, as a browser would be)."""
-        client = APIClient(enforce_csrf_checks=user is not None)
+        or signed in as `user` (`csrf=True`: with CSRF checks, as a browser would be)."""
+        client = APIClient(enforce_csrf_checks=csrf)
         if key:
             client.credentials(HTTP_AUTHORIZATION=f"Api-Key {self.keys[key]}")
         if user is not None:
