@@ -46,11 +46,32 @@ def seed_price_lists(partner: Partner, today=None) -> None:
         )
 
 
+def seed_alerts(today=None) -> int:
+    """A week of alerts for the account managers: figures of a week ago, then the alerts
+    of yesterday against them (the demo's own recompute only has D−1 and D, which
+    differ too little to alert anybody). Returns the number of notifications."""
+    from flex import services as flex_services
+    from flex.models import FlexSnapshot
+
+    today = today or business_date()
+    yesterday = today - timedelta(days=1)
+    flex_services.recompute(today - timedelta(days=8))
+    teams = sorted(
+        set(
+            FlexSnapshot.unscoped.using(MAINT)
+            .filter(as_of=yesterday)
+            .values_list("team_id", flat=True)
+        )
+    )
+    with transaction.atomic(using=MAINT):
+        return len(services.raise_alerts(teams, yesterday, using=MAINT))
+
+
 def seed_quotes(seed: int = 7) -> int:
     """Price lists for every partner, then a few quotes per partner in every state:
     a draft, a sent one, a declined one, an accepted one (a real pack; the team is
-    recomputed) and an expired one. Partners that already have quotes are skipped.
-    Returns the number of quotes created."""
+    recomputed) and an expired one; then a week of alerts (seed_alerts). Partners that
+    already have quotes are skipped. Returns the number of quotes created."""
     rng = random.Random(seed)
     today = business_date()
     created = 0
@@ -79,6 +100,8 @@ def seed_quotes(seed: int = 7) -> int:
             with partner_scope(partner, user_id=seller.user_id):
                 _quote(plan, lead, seller.user, rng, today)
             created += 1
+    if created:
+        seed_alerts(today)
     return created
 
 

@@ -119,13 +119,22 @@ LineFormSet = forms.formset_factory(
 )
 
 
+def decimal_text(value: Decimal, places: int = 2) -> str:
+    """3.0000 → "3.00", 2.8549 → "2.8549", 7.50 → "7.5" for a discount (places=0)."""
+    value = Decimal(value)
+    shown = value.quantize(Decimal(1).scaleb(-places)) if places else value
+    if shown == value:
+        return f"{shown:.{places}f}" if places else f"{value.normalize():f}"
+    return f"{value.normalize():f}"
+
+
 def line_initial(lines: list[services.LineData]) -> list[dict]:
     return [
         {
             "description": line.description,
             "tokens": line.tokens,
-            "unit_price": line.unit_price,
-            "discount_pct": line.discount_pct,
+            "unit_price": decimal_text(line.unit_price),
+            "discount_pct": decimal_text(line.discount_pct, 0),
         }
         for line in lines
     ]
@@ -175,7 +184,7 @@ class PartnerSettingsForm(forms.ModelForm):
             "weekly_digest": "Weekly digest of open leads (Monday morning)",
         }
         help_texts = {
-            "lead_balance_pct": "SPEC default 30. A lead opens when the balance is at or below it…",
+            "lead_balance_pct": "Default 30. A lead opens when the balance is at or below it…",
             "lead_days": "…or when the projected end is this close (default 90).",
             "quote_validity_days": "The default validity of a new quote.",
         }
@@ -200,6 +209,7 @@ class PriceRowForm(forms.Form):
         max_digits=12,
         decimal_places=4,
         validators=[MinValueValidator(Decimal("0.0001"))],
+        widget=forms.NumberInput(attrs={"step": "0.01", "class": "text-end"}),
     )
     valid_from = forms.DateField(label="Valid from", widget=ISODateInput())
     valid_to = forms.DateField(label="Valid to", required=False, widget=ISODateInput())
@@ -241,11 +251,13 @@ PriceFormSet = forms.formset_factory(
 )
 
 
-def price_initial(rows) -> list[dict]:
+def price_initial(rows, first_currency: str = "") -> list[dict]:
+    """The stored rows, the partner's own currency first, each by start date."""
+    rows = sorted(rows, key=lambda r: (r.currency != first_currency, r.currency, r.valid_from))
     return [
         {
             "currency": row.currency,
-            "unit_price": row.unit_price,
+            "unit_price": decimal_text(row.unit_price),
             "valid_from": row.valid_from,
             "valid_to": row.valid_to,
         }

@@ -162,7 +162,14 @@ def digest_leads(user_id: int) -> tuple[list[dict], list[dict]]:
 def quote_by_number(number: str) -> Quote | None:
     return (
         Quote.objects.select_related(
-            "team", "team__account", "lead", "created_by", "sent_by", "accepted_by", "pack"
+            "team",
+            "team__account",
+            "lead",
+            "created_by",
+            "sent_by",
+            "accepted_by",
+            "declined_by",
+            "pack",
         )
         .filter(number=number)
         .first()

@@ -445,8 +445,7 @@ class LineData:
     discount_pct: Decimal = Decimal("0")
 
 
-def default_description(team: Team) -> str:
-    return f"Autodesk Flex tokens, 12 months — {team.name}"[:200]
+DEFAULT_DESCRIPTION = "Autodesk Flex tokens, valid 12 months"
 
 
 DEFAULT_TOKENS = 1000  # a quote from scratch, for a team with no consumption yet
@@ -477,9 +476,7 @@ def draft_defaults(team: Team | None, lead: Lead | None, today: date | None = No
         "notes": "",
         "lines": [
             LineData(
-                description=default_description(team)
-                if team is not None
-                else "Autodesk Flex tokens, 12 months",
+                description=DEFAULT_DESCRIPTION,
                 tokens=quantity or DEFAULT_TOKENS,
                 unit_price=unit_price_on(partner, currency, today),
             )
@@ -600,9 +597,10 @@ def send_quote(quote: Quote, user: User) -> Quote:
             "give it a validity date from today on before sending it."
         )
     quote.status = QuoteStatus.SENT
+    quote.sent_on = today
     quote.sent_at = timezone.now()
     quote.sent_by_id = user.pk
-    quote.save(update_fields=["status", "sent_at", "sent_by", "updated_at"])
+    quote.save(update_fields=["status", "sent_on", "sent_at", "sent_by", "updated_at"])
     lead = quote.lead
     if lead is not None and lead.status == LeadStatus.OPEN:
         _record(
@@ -648,12 +646,21 @@ def accept_quote(quote: Quote, user: User, order_date: date) -> Pack:
         source=Pack.Source.QUOTE,
     )
     quote.status = QuoteStatus.ACCEPTED
+    quote.closed_on = today
     quote.accepted_at = timezone.now()
     quote.accepted_by_id = user.pk
     quote.order_date = order_date
     quote.pack = pack
     quote.save(
-        update_fields=["status", "accepted_at", "accepted_by", "order_date", "pack", "updated_at"]
+        update_fields=[
+            "status",
+            "closed_on",
+            "accepted_at",
+            "accepted_by",
+            "order_date",
+            "pack",
+            "updated_at",
+        ]
     )
     lead = quote.lead
     if lead is not None and lead.status != LeadStatus.WON:
@@ -699,11 +706,19 @@ def decline_quote(quote: Quote, user: User, reason: str) -> Quote:
         raise QuoteError("Say why the customer declined.")
     quote = _locked(quote, QuoteStatus.SENT)
     quote.status = QuoteStatus.DECLINED
+    quote.closed_on = business_date()
     quote.declined_at = timezone.now()
     quote.declined_by_id = user.pk
     quote.declined_reason = reason[:300]
     quote.save(
-        update_fields=["status", "declined_at", "declined_by", "declined_reason", "updated_at"]
+        update_fields=[
+            "status",
+            "closed_on",
+            "declined_at",
+            "declined_by",
+            "declined_reason",
+            "updated_at",
+        ]
     )
     lead = quote.lead
     if lead is not None and lead.is_active and not _other_live_quote(quote, business_date()):
@@ -726,8 +741,9 @@ def expire_due_quotes(today: date | None = None) -> list[str]:
     due = Quote.objects.filter(status=QuoteStatus.SENT, valid_until__lt=today).order_by("pk")
     for quote in due.select_for_update(skip_locked=True, of=("self",)).select_related("lead"):
         quote.status = QuoteStatus.EXPIRED
+        quote.closed_on = today
         quote.expired_at = timezone.now()
-        quote.save(update_fields=["status", "expired_at", "updated_at"])
+        quote.save(update_fields=["status", "closed_on", "expired_at", "updated_at"])
         lead = quote.lead
         if lead is not None and lead.is_active and not _other_live_quote(quote, today):
             _record(

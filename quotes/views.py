@@ -611,7 +611,10 @@ class SettingsView(PartnerScopedMixin, View):
             {
                 "settings_form": settings_form or PartnerSettingsForm(instance=current),
                 "price_formset": price_formset
-                or PriceFormSet(initial=price_initial(selectors.price_lists()), prefix="prices"),
+                or PriceFormSet(
+                    initial=price_initial(selectors.price_lists(), self.partner.currency),
+                    prefix="prices",
+                ),
                 "prices": selectors.price_map(),
                 "today": business_date(),
             },

@@ -73,7 +73,23 @@
     if (button) remove(button.closest("[data-line]"));
   });
   document.getElementById("add-line").addEventListener("click", addLine);
+  // A new currency takes its list price on the lines that still hold the old list price;
+  // a price someone typed is left alone.
+  var listPrices = JSON.parse(document.getElementById("list-prices").textContent || "{}");
   var select = form.querySelector("select[name='currency']");
-  if (select) select.addEventListener("change", refresh);
+  if (select) {
+    var previous = select.value;
+    select.addEventListener("change", function () {
+      var from = parseFloat(listPrices[previous]), to = listPrices[select.value];
+      if (to !== undefined && isFinite(from)) {
+        rows.querySelectorAll("[data-line]").forEach(function (row) {
+          var price = field(row, "unit_price");
+          if (Math.abs(number(price) - from) < 0.00005) price.value = parseFloat(to).toFixed(2);
+        });
+      }
+      previous = select.value;
+      refresh();
+    });
+  }
   refresh();
 })();
