@@ -24,6 +24,7 @@ from functools import partial
 from django.db import connections, transaction
 from django.db.models import Q
 
+import quotes.services
 from flex import ledger
 from flex.figures import FlexFigures, partner_figures, team_figures
 from flex.models import Pack, TokenEvent
@@ -234,6 +235,8 @@ def _recompute_chunk(team_pks: list[int], as_of: date, result: RecomputeResult) 
                 customer = account_names[team_id] if won else "n/a"
                 rows.append((partner_pk, pk, row, customer))
         _write_snapshots(team_pks, as_of, rows)
+        quotes.services.sync_leads(team_pks, as_of, using=MAINT)
+        quotes.services.raise_alerts(team_pks, as_of, using=MAINT)
         result.teams += len(teams)
         result.snapshots += len(rows)
 
