@@ -10,8 +10,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from flex.models import FlexSnapshot, Pack, TokenEvent
-from spp.admin import MAINT
-from teams.admin import OperatorAdmin  # foreign keys to partner-scoped models, see there
+from spp.admin import MAINT, MaintAdmin
 
 
 def _queue(team_pks) -> None:
@@ -20,7 +19,7 @@ def _queue(team_pks) -> None:
     queue_recompute([pk for pk in team_pks if pk], using=MAINT)
 
 
-class ReadMostlyAdmin(OperatorAdmin):
+class ReadMostlyAdmin(MaintAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
@@ -88,7 +87,7 @@ class TokenEventAdmin(ReadMostlyAdmin):
 
 
 @admin.register(FlexSnapshot)
-class FlexSnapshotAdmin(OperatorAdmin):
+class FlexSnapshotAdmin(MaintAdmin):
     list_display = [
         "as_of",
         "partner",

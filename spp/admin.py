@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 
 from spp.models import ApiKey, Membership, Partner, User
 
@@ -36,9 +38,26 @@ class MaintAdmin(admin.ModelAdmin):
         return super().formfield_for_manytomany(db_field, request, using=self.using, **kwargs)
 
 
+class ConstraintCheckingInlineFormSet(BaseInlineFormSet):
+    """Django leaves an inline's own foreign key out of the model's constraint checks, so
+    a duplicate (e.g. the same member twice) would reach the database as an
+    IntegrityError; check each changed row's constraints with the key included."""
+
+    def clean(self) -> None:
+        super().clean()
+        for form in self.forms:
+            if not form.has_changed() or self._should_delete_form(form) or form.errors:
+                continue
+            try:
+                form.instance.validate_constraints(exclude=form._get_validation_exclusions())
+            except ValidationError as error:
+                form.add_error(None, error)
+
+
 class MaintInline(admin.TabularInline):
     using = MAINT
     extra = 0
+    formset = ConstraintCheckingInlineFormSet
 
     def get_queryset(self, request):
         manager = getattr(self.model, "unscoped", self.model._base_manager)

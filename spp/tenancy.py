@@ -27,6 +27,7 @@ class NoPartnerError(RuntimeError):
 
 
 _current_partner: ContextVar[Partner | None] = ContextVar("spp_current_partner", default=None)
+_operator: ContextVar[bool] = ContextVar("spp_operator", default=False)
 
 
 def current_partner() -> Partner:
@@ -81,6 +82,22 @@ def partner_scope(
         _current_partner.reset(token)
 
 
+@contextmanager
+def operator_scope() -> Iterator[None]:
+    """Operator work across partners (Django admin): scoped managers return every row,
+    and spp.routers.OperatorRouter sends every query through the maintenance alias,
+    whose role bypasses RLS. Entered deliberately, never by a partner's request."""
+    token = _operator.set(True)
+    try:
+        yield
+    finally:
+        _operator.reset(token)
+
+
+def in_operator_scope() -> bool:
+    return _operator.get()
+
+
 class PartnerScopedManager(models.Manager):
     """`objects` of partner-owned models: only the current partner's rows.
 
@@ -94,6 +111,8 @@ class PartnerScopedManager(models.Manager):
         self.partner_field = partner_field
 
     def get_queryset(self) -> models.QuerySet:
+        if _operator.get():
+            return super().get_queryset()
         return super().get_queryset().filter(**{self.partner_field: current_partner()})
 
     def none(self) -> models.QuerySet:
