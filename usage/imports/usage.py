@@ -424,8 +424,33 @@ def _replace_days(cursor, report: ImportReport) -> set[int]:
     later = _daily_with_running_totals(cursor, changed(STAGE_DAILY))
     if later:
         report.note(f"running totals updated on {later} later days")
+    _monthly_users(cursor)
     cursor.execute(f"SELECT DISTINCT team_id FROM {PAIRS}")
     return {team for (team,) in cursor.fetchall()}
+
+
+def _monthly_users(cursor) -> None:
+    """Rebuild the monthly per-user roll-up (usage_usagemonthlyuser: tokens and a day bit
+    mask per team, month, product, version, feature and user) of every (team, month) that
+    holds a written (team, day) pair, from the stored rows. A month's bit masks cannot be
+    patched for one replaced day, and a month is at most 31 days of one team's rows."""
+    months = f"SELECT DISTINCT team_id, date_trunc('month', day)::date AS month FROM {PAIRS}"
+    cursor.execute(
+        f"DELETE FROM usage_usagemonthlyuser t USING ({months}) m "
+        "WHERE t.team_id = m.team_id AND t.month = m.month"
+    )
+    cursor.execute(
+        f"""
+        INSERT INTO usage_usagemonthlyuser
+            (team_id, month, product_id, version, feature, user_key, tokens, days)
+        SELECT u.team_id, m.month, u.product_id, u.version, u.feature, u.user_key,
+               sum(u.tokens), bit_or(1 << (extract(day FROM u.day)::int - 1))
+        FROM usage_usagerow u
+        JOIN ({months}) m ON m.team_id = u.team_id
+             AND u.day >= m.month AND u.day < (m.month + interval '1 month')::date
+        GROUP BY u.team_id, m.month, u.product_id, u.version, u.feature, u.user_key
+        """
+    )
 
 
 def _daily_with_running_totals(cursor, fresh: str) -> int:
