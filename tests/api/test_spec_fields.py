@@ -1,0 +1,244 @@
+"""Every response and request body of the API against an explicit allow-list derived
+from SPEC §1 (who sees what), and the OpenAPI schema validates with no warning.
+
+The walk is over the generated schema's components, so every serializer any endpoint
+uses is covered: a new one (or a new field) fails here until it is listed with the
+§1 rule that allows it.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from drf_spectacular.generators import SchemaGenerator
+
+# SPEC §4 fields: team-level pool figures, visible to every linked partner. The
+# partner's own purchases (`purchased`) and the others' only as an aggregate.
+FLEX_FIELDS = {
+    "flex_total_tokens",
+    "flex_tokens_balance",
+    "flex_tokens_consumption",
+    "flex_purchased_tokens",
+    "flex_additional_tokens",
+    "flex_start_date",
+    "flex_latest_end_date",
+    "flex_balance_rate",
+    "flex_consumption_rate_30",
+    "flex_consumption_rate_180",
+    "flex_projected_end_date",
+}
+# A linked team (shared data) with the partner's own customer name and assignment.
+TEAM_ID = {"team_id", "team_name"}
+OWN_ASSIGNMENT = {"account_manager", "account_manager_id"}
+# A single order's details: only ever in the seller's own packs and quotes.
+ORDER_DETAILS = {"order_number", "unit_price", "discount_pct", "quantity", "start_date"}
+
+ALLOWED: dict[str, set[str]] = {
+    "FlexTeam": TEAM_ID | FLEX_FIELDS | OWN_ASSIGNMENT | {"customer", "as_of"},
+    # Team-level aggregates of SPEC §4 (no single pack): overage, expiries, forecasts.
+    "FlexTeamDetail": TEAM_ID
+    | FLEX_FIELDS
+    | OWN_ASSIGNMENT
+    | {
+        "customer",
+        "as_of",
+        "overage_tokens",
+        "expired_unused_tokens",
+        "projected_runout_date",
+        "forecast_expiring_unused",
+        "tokens_expiring_90d",
+    },
+    "FlexWidget": {"lt20", "20to30", "onboarding", "additional", "all"},
+    "ExportJob": {
+        "job_id",
+        "state",
+        "done",
+        "total",
+        "percent",
+        "error",
+        "filename",
+        "status_url",
+        "download_url",
+    },
+    # Shared team and account data, seen through the partner's link.
+    "Team": {"team_id", "name", "country", "account_csn", "account_name"} | OWN_ASSIGNMENT,
+    "Account": {"csn", "name", "country", "team_count"} | OWN_ASSIGNMENT,
+    "PatchedAccountAssignRequest": {"account_manager_id"},
+    # Own packs' events in full; others' only as the `additional` aggregate row.
+    "TeamEvent": {"kind", "date", "tokens", "order_number", "detail"},
+    # Contacts, leads and quotes: the owning partner's only.
+    "Contact": {
+        "id",
+        "account",
+        "team",
+        "name",
+        "email",
+        "phone",
+        "title",
+        "notes",
+        "created_at",
+        "updated_at",
+    },
+    "ContactRequest": {"account", "team", "name", "email", "phone", "title", "notes"},
+    "PatchedContactRequest": {"account", "team", "name", "email", "phone", "title", "notes"},
+    # The seller's own purchases, with prices (Pack.objects is seller-scoped).
+    "Pack": {
+        "order_number",
+        "team_id",
+        "team_name",
+        "seller_csn",
+        "quantity",
+        "start_date",
+        "end_date",
+        "unit_price",
+        "currency",
+        "discount_pct",
+        "source",
+    },
+    "Lead": TEAM_ID
+    | OWN_ASSIGNMENT
+    | {
+        "number",
+        "status",
+        "customer",
+        "end_date",
+        "end_date_days",
+        "balance_rate",
+        "rate_30",
+        "rate_180",
+        "annual_quantity",
+        "unit_price",
+        "value",
+        "currency",
+        "opened_on",
+        "closed_on",
+        "lost_reason",
+        "figures_as_of",
+    },
+    "Quote": {
+        "number",
+        "status",
+        "team",
+        "team_name",
+        "lead",
+        "currency",
+        "valid_until",
+        "notes",
+        "lines",
+        "total_tokens",
+        "total_gross",
+        "total_net",
+        "created_on",
+        "created_at",
+        "sent_at",
+        "accepted_at",
+        "order_date",
+        "declined_at",
+        "declined_reason",
+        "pack_order_number",
+    },
+    "QuoteRequest": {"team", "lead", "currency", "valid_until", "notes", "lines"},
+    "PatchedQuoteRequest": {"team", "lead", "currency", "valid_until", "notes", "lines"},
+    "QuoteLine": {
+        "position",
+        "description",
+        "tokens",
+        "unit_price",
+        "discount_pct",
+        "gross",
+        "net",
+    },
+    "QuoteLineRequest": {"description", "tokens", "unit_price", "discount_pct"},
+    "AcceptRequest": {"order_date"},
+    "DeclineRequest": {"reason"},
+    # The tenancy core: the caller's own partner and keys (never a key's hash).
+    "Partner": {"csn", "name", "currency", "token_price"},
+    "ApiKey": {"id", "name", "prefix", "scope", "created_at", "last_used_at", "revoked_at"},
+    "NewApiKey": {
+        "id",
+        "name",
+        "prefix",
+        "scope",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+        "key",
+    },
+    "ApiKeyRequest": {"name", "scope"},
+    # Operator-only feeds (no partner data is read back).
+    "ImportRequestRequest": {"kind", "file", "dry_run"},
+    "ImportReport": {
+        "ok",
+        "headline",
+        "kind",
+        "file_name",
+        "dry_run",
+        "rows",
+        "counts",
+        "notes",
+        "file_errors",
+        "bad_rows",
+        "teams_affected",
+        "teams_recomputed",
+        "batch_id",
+        "report",
+    },
+    "ImportRefused": {"code", "message", "field_errors", "report"},
+    "RowError": {"line", "reasons"},
+    "Error": {"code", "message", "field_errors"},
+}
+# Bodies that carry the details of single orders: only the seller's own objects.
+ORDER_DETAIL_SCHEMAS = {"Pack", "Lead", "Quote", "QuoteLine", "QuoteLineRequest", "TeamEvent"}
+
+
+@pytest.fixture(scope="module")
+def components() -> dict[str, set[str]]:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return {
+        name: set(body["properties"])
+        for name, body in schema["components"]["schemas"].items()
+        if "properties" in body and not name.startswith("Paginated")
+    }
+
+
+def test_every_body_is_listed_with_exactly_its_allowed_fields(components):
+    assert set(components) == set(ALLOWED), "list new serializers with their SPEC §1 rule"
+    for name, fields in components.items():
+        assert fields == ALLOWED[name], name
+
+
+def test_no_body_of_shared_data_carries_single_order_details(components):
+    for name, fields in components.items():
+        if name not in ORDER_DETAIL_SCHEMAS:
+            assert not fields & ORDER_DETAILS, name
+    assert "key_hash" not in set().union(*components.values())
+
+
+def test_schema_validates_without_warnings(tmp_path):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yaml"))
+
+
+def test_every_operation_is_described_with_examples_and_errors():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operations = [
+        (path, method, op)
+        for path, item in schema["paths"].items()
+        for method, op in item.items()
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
+    assert len(operations) >= 30
+    for path, method, op in operations:
+        label = f"{method.upper()} {path}"
+        assert op.get("summary"), label
+        assert op.get("tags"), label
+        assert "401" in op["responses"], label
+        if method != "delete":
+            content = [
+                c
+                for status, response in op["responses"].items()
+                if status.startswith("2")
+                for c in response.get("content", {}).values()
+            ]
+            has_example = any("examples" in c or "example" in c for c in content)
+            binary = any(c.get("schema", {}).get("format") == "binary" for c in content)
+            assert has_example or binary, label
