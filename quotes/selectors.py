@@ -36,11 +36,9 @@ from quotes.models import (
     QuoteLine,
     QuoteStatus,
 )
-from quotes.services import unread_cache_key
+from quotes.services import UNREAD_TTL, unread_cache_key
 from spp.dates import business_date
 from spp.tenancy import current_partner
-
-UNREAD_TTL = 300  # seconds; every write of a notification forgets the count anyway
 
 
 class DaysBetween(Func):
@@ -235,8 +233,8 @@ def notifications_for(user) -> QuerySet:
 
 
 def unread_count(user) -> int:
-    """Unread notifications of the user for the current partner; cached, so that the
-    navbar bell adds no query to a page (every write forgets the count)."""
+    """Unread notifications of the user for the current partner, from the cache that
+    the writers and sign-in keep current (quotes.services.refresh_unread_counts)."""
     partner = current_partner()
     key = unread_cache_key(partner.pk, user.pk)
     count = cache.get(key)

@@ -19,7 +19,7 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from flex.ledger import default_end_date
@@ -898,7 +898,7 @@ def raise_alerts(team_pks: Sequence[int], as_of: date, using: str = MAINT) -> li
     recipients = {(partner_pk, user_pk) for _, partner_pk, user_pk in created}
 
     def after_commit() -> None:
-        forget_unread_counts(recipients)
+        refresh_unread_counts(recipients, using)
         if to_email:
             email_notifications(to_email, using=using)
 
@@ -972,14 +972,49 @@ def email_notifications(ids: Sequence[int], using: str = MAINT) -> int:
     return sent
 
 
+# The navbar bell reads the unread count from the cache on every page. Writers keep it
+# current (they set it, they do not just forget it) and sign-in warms it, so that a page
+# costs no query for it; a missing entry (expired, cache flushed) costs one.
+UNREAD_TTL = 60 * 60 * 24
+
+
 def unread_cache_key(partner_pk: int, user_pk: int) -> str:
     return f"quotes:unread:{partner_pk}:{user_pk}"
 
 
-def forget_unread_counts(recipients: Iterable[tuple[int, int]]) -> None:
-    keys = [unread_cache_key(partner_pk, user_pk) for partner_pk, user_pk in recipients]
-    if keys:
-        cache.delete_many(keys)
+def refresh_unread_counts(recipients: Iterable[tuple[int, int]], using: str = MAINT) -> None:
+    """Store the current unread count of each (partner, user) in the cache (one query)."""
+    recipients = set(recipients)
+    if not recipients:
+        return
+    counts = dict.fromkeys(recipients, 0)
+    rows = (
+        Notification.unscoped.using(using)
+        .filter(
+            partner_id__in={p for p, _ in recipients},
+            user_id__in={u for _, u in recipients},
+            read_at__isnull=True,
+        )
+        .values_list("partner_id", "user_id")
+        .annotate(unread=Count("pk"))
+    )
+    for partner_pk, user_pk, unread in rows:
+        if (partner_pk, user_pk) in counts:
+            counts[(partner_pk, user_pk)] = unread
+    cache.set_many({unread_cache_key(p, u): count for (p, u), count in counts.items()}, UNREAD_TTL)
+
+
+def warm_unread_counts(sender, request, user, **kwargs) -> None:
+    """On sign-in (user_logged_in): the bell's count for each of the user's partners."""
+    partners = (
+        Membership.unscoped.using(MAINT)
+        .filter(user_id=user.pk)
+        .values_list("partner_id", flat=True)
+    )
+    try:
+        refresh_unread_counts({(partner_pk, user.pk) for partner_pk in partners})
+    except Exception:  # the cache or the database hiccups: the bell will ask later
+        log.warning("could not warm the unread notification count", exc_info=True)
 
 
 def mark_read(user: User, pks: Sequence[int] | None = None) -> int:
@@ -989,5 +1024,7 @@ def mark_read(user: User, pks: Sequence[int] | None = None) -> int:
         unread = unread.filter(pk__in=list(pks))
     count = unread.update(read_at=timezone.now())
     partner = current_partner()
-    transaction.on_commit(lambda: forget_unread_counts([(partner.pk, user.pk)]))
+    key = unread_cache_key(partner.pk, user.pk)
+    remaining = Notification.objects.filter(user=user, read_at__isnull=True).count()
+    transaction.on_commit(lambda: cache.set(key, remaining, UNREAD_TTL))
     return count

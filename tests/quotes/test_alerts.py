@@ -281,3 +281,17 @@ def test_value_column_of_the_digest_matches_the_lead(tenants):
     build(tenants)
     lead = Lead.unscoped.using(MAINT).get()
     assert lead.value == Decimal("12600.00")
+
+
+def test_the_bell_costs_no_query_once_signed_in(client, tenants, team):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    figures(tenants.a, team, YESTERDAY, 250)
+    figures(tenants.a, team, D, 150)
+    raise_alerts(team)
+    client.force_login(tenants.a_manager)  # user_logged_in warms the count
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/token-balance/")
+    assert b'data-testid="unread-count">1<' in page.content
+    assert not [q for q in queries.captured_queries if "quotes_notification" in q["sql"]]

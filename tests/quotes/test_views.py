@@ -428,3 +428,22 @@ def test_notifications_are_private_to_their_recipient(client, tenants, portfolio
     client.force_login(tenants.a_admin)  # same partner, another person
     assert client.get(f"/notifications/{note.pk}/").status_code == 404
     assert b"for Amos" not in client.get("/notifications/").content
+
+
+def test_open_leads_for_the_dashboard_panel(tenants, portfolio):
+    from quotes import selectors
+
+    add_leads(tenants.a, 3, manager=tenants.a_admin)
+    Lead.unscoped.using(MAINT).filter(number=2).update(status="lost")
+    with partner_scope(tenants.a):
+        everything = selectors.open_leads()
+        mine = selectors.open_leads(manager=tenants.a_manager.pk)
+        top = selectors.open_leads(limit=2)
+    assert everything.count == 3
+    assert [row["number"] for row in everything.rows] == [1, 4, 3]  # by value
+    assert everything.rows[0]["end_label"] == "2026-03-31 (+21)"
+    assert mine.count == 1
+    assert mine.values == [{"currency": "USD", "value": Decimal("12600.00"), "leads": 1}]
+    assert (len(top.rows), top.count) == (2, 3)
+    with partner_scope(tenants.b):
+        assert selectors.open_leads().count == 0
