@@ -185,6 +185,11 @@ PALETTE = (
 OTHERS = "#b6bec8"
 
 
+def _unit(unit: str, amount: float) -> str:
+    """ "1 user", "2 users": plural units lose their s for exactly one."""
+    return unit[:-1] if amount == 1 and unit.endswith("s") else unit
+
+
 def _axis_label(value: float) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
 
@@ -262,7 +267,7 @@ def bar_chart(
             parts.append(
                 f'<rect class="spp-bar" x="{_fmt(x0)}" y="{_fmt(y_top)}" width="{_fmt(bar_w)}" '
                 f'height="{_fmt(max(y_bottom - y_top, 0.5))}" fill="{colour}">'
-                f"<title>{escape(what)}: {amount:,.0f} {escape(unit)}</title></rect>"
+                f"<title>{escape(what)}: {amount:,.0f} {escape(_unit(unit, amount))}</title></rect>"
             )
             base += amount
         centre = _fmt(x0 + bar_w / 2)

@@ -63,17 +63,17 @@ def user_labels(
 
 
 def label_slug(label: str) -> str:
-    """The URL part of a label: "User 7F3A" -> "7f3a", "Anonymous" -> "anonymous"."""
+    """The URL part of a label: "User 7F3A" -> "7F3A", "Anonymous" -> "anonymous"."""
     if label == ANONYMOUS:
         return ANONYMOUS_SLUG
-    return label.removeprefix(LABEL_PREFIX).lower()
+    return label.removeprefix(LABEL_PREFIX)
 
 
 def key_for_slug(labels: Mapping[str, str], slug: str) -> str | None:
     """The user key whose label has this URL slug (case-insensitive), or None."""
     wanted = slug.strip().lower()
     for key, label in labels.items():
-        if label_slug(label) == wanted:
+        if label_slug(label).lower() == wanted:
             return key
     return None
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from xml.etree import ElementTree
 
+import pytest
+
 from spp import charts
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -66,3 +68,76 @@ def test_nice_steps():
     assert charts.nice_step(89) == 25
     assert charts.nice_step(12_500) == 5_000
     assert charts.nice_step(0) == 1.0
+
+
+# ------------------------------------------------------------------ bar chart, heat grid
+
+
+def test_bar_chart_single_series_has_a_bar_value_and_title_per_category():
+    svg = parse(
+        charts.bar_chart(
+            ["0–100", "101–500", "501–1,000", "> 1,000"],
+            [("Users", [2, 0, 1, 1_250])],
+            unit="users",
+            label="Users per token band",
+            testid="band-chart",
+        )
+    )
+    assert svg.get("data-testid") == "band-chart"
+    bars = svg.findall(f"{SVG}rect")
+    # No bar for an empty band; every drawn bar says what it is.
+    assert [b.find(f"{SVG}title").text for b in bars] == [
+        "0–100: 2 users",
+        "501–1,000: 1 user",
+        "> 1,000: 1,250 users",
+    ]
+    labels = [t.text for t in svg.findall(f"{SVG}text")]
+    assert "> 1,000" in labels and "1,250" in labels and "0" in labels
+    assert "1,253 users in all" in svg.get("aria-label")
+
+
+def test_bar_chart_bars_are_proportional():
+    svg = parse(charts.bar_chart(["a", "b"], [("s", [50, 100])]))
+    heights = [float(b.get("height")) for b in svg.findall(f"{SVG}rect")]
+    assert heights[1] == pytest.approx(2 * heights[0], rel=0.01)
+
+
+def test_bar_chart_stacks_series_with_a_legend():
+    svg = parse(
+        charts.bar_chart(
+            ["2026-01", "2026-02"],
+            [("AutoCAD", [100, 0]), ("Revit", [50, 25])],
+            testid="month-chart",
+        )
+    )
+    titles = [r.find(f"{SVG}title").text for r in svg.findall(f"{SVG}rect")]
+    assert titles == [
+        "2026-01 · AutoCAD: 100 tokens",
+        "2026-01 · Revit: 50 tokens",
+        "2026-02 · Revit: 25 tokens",
+    ]
+    legend = [t.text for t in svg.findall(f".//{SVG}g[@class='spp-legend-item']/{SVG}text")]
+    assert legend == ["AutoCAD", "Revit"]
+
+
+def test_bar_chart_empty_and_escaped():
+    assert "no data" in charts.bar_chart([], [("s", [])])
+    assert "<script>" not in charts.bar_chart(["<script>"], [("<b>", [1])])
+
+
+def test_heat_grid_has_a_cell_per_week_and_product_shaded_by_share_of_days():
+    weeks = [date(2025, 12, 1), date(2025, 12, 8)]
+    svg = parse(
+        charts.heat_grid(weeks, [("AutoCAD", [7, 0]), ("Revit", [1, 3])], [7, 3], label="Days")
+    )
+    cells = svg.findall(f"{SVG}rect")
+    assert len(cells) == 4
+    titles = [c.find(f"{SVG}title").text for c in cells]
+    assert titles[0] == "AutoCAD, week of 2025-12-01: 7 of 7 days"
+    assert titles[3] == "Revit, week of 2025-12-08: 3 of 3 days"
+    # Every day used is the darkest shade; none is the empty grey; in between is lighter.
+    assert cells[0].get("fill") == cells[3].get("fill") == "#0e74a8"
+    assert cells[1].get("fill") == "#f1f3f5"
+    assert cells[2].get("fill") not in ("#0e74a8", "#f1f3f5")
+    assert "2 products over 2 weeks, 11 days used" in svg.get("aria-label")
+    assert [t.text for t in svg.findall(f"{SVG}text")][:1] == ["2025-12"]
