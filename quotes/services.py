@@ -19,7 +19,7 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from flex.ledger import default_end_date
@@ -41,7 +41,7 @@ from quotes.models import (
 from spp.dates import business_date
 from spp.models import Membership, Partner, User
 from spp.tenancy import current_partner
-from teams.models import AccountAssignment, Team
+from teams.models import AccountAssignment, Team, TeamLink
 
 log = logging.getLogger(__name__)
 
@@ -225,6 +225,20 @@ LEAD_FIGURES = (
 )
 
 
+def _snapshots_of(team_pks: Sequence[int], using: str, partner_pks=None) -> QuerySet:
+    """Snapshots of these teams, with their partners spelled out so that PostgreSQL
+    walks the (partner, team, as_of) unique index instead of every day of every team."""
+    if partner_pks is None:
+        partner_pks = set(
+            TeamLink.unscoped.using(using)
+            .filter(team_id__in=team_pks)
+            .values_list("partner_id", flat=True)
+        )
+    return FlexSnapshot.unscoped.using(using).filter(
+        partner_id__in=partner_pks, team_id__in=team_pks
+    )
+
+
 def _is_current(as_of: date) -> bool:
     return as_of >= business_date() - CURRENT_WINDOW
 
@@ -273,7 +287,7 @@ def sync_leads(
     team_pks = list(team_pks)
     if not team_pks or not _is_current(as_of):
         return
-    snapshots = FlexSnapshot.unscoped.using(using).filter(team_id__in=team_pks, as_of=as_of)
+    snapshots = _snapshots_of(team_pks, using).filter(as_of=as_of)
     active_leads = Lead.unscoped.using(using).filter(
         team_id__in=team_pks, status__in=ACTIVE_LEAD_STATUSES
     )
@@ -821,8 +835,8 @@ def raise_alerts(team_pks: Sequence[int], as_of: date, using: str = MAINT) -> li
     if not team_pks or not _is_current(as_of):
         return []
     rows = list(
-        FlexSnapshot.unscoped.using(using)
-        .filter(team_id__in=team_pks, as_of=as_of)
+        _snapshots_of(team_pks, using)
+        .filter(as_of=as_of)
         .values(*SNAPSHOT_VALUES, "team__name", "team__account_id")
     )
     if not rows:
@@ -831,19 +845,21 @@ def raise_alerts(team_pks: Sequence[int], as_of: date, using: str = MAINT) -> li
     first_day = as_of - timedelta(days=PREVIOUS_WINDOW)
     previous = {
         (row["partner_id"], row["team_id"]): row
-        for row in FlexSnapshot.unscoped.using(using)
-        .filter(team_id__in=team_pks, as_of__gte=first_day, as_of__lt=as_of)
+        for row in _snapshots_of(team_pks, using, partner_pks)
+        .filter(as_of__gte=first_day, as_of__lt=as_of)
         .order_by("partner_id", "team_id", "-as_of")
         .distinct("partner_id", "team_id")
         .values(*SNAPSHOT_VALUES)
     }
     # A partner's very first figures: nothing to compare with, nobody to alert yet.
-    compared = set(
-        FlexSnapshot.unscoped.using(using)
-        .filter(partner_id__in=partner_pks, as_of__gte=first_day, as_of__lt=as_of)
-        .values_list("partner_id", flat=True)
-        .distinct()
-    )
+    # One probe of the (partner, as_of) index each, not a count over its whole week.
+    compared = {
+        partner_pk
+        for partner_pk in partner_pks
+        if FlexSnapshot.unscoped.using(using)
+        .filter(partner_id=partner_pk, as_of__gte=first_day, as_of__lt=as_of)
+        .exists()
+    }
     preferences = _settings_of(partner_pks, using)
     managers = _account_managers(partner_pks, {row["team__account_id"] for row in rows}, using)
     recent = _recent_alerts(team_pks, as_of, using)
