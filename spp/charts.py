@@ -218,6 +218,8 @@ def bar_chart(
     totals = [sum(values[i] for _, values in series) for i in range(count)]
     peak = max(totals, default=0)
     step = nice_step(peak) if peak > 0 else 1.0
+    if all(float(v).is_integer() for _, values in series for v in values):
+        step = max(1.0, float(math.ceil(step)))  # counts of users: no half-user ticks
     y_max = step * math.ceil(peak / step) if peak > 0 else 4.0
     if peak > 0 and y_max == peak:
         y_max += step
@@ -318,13 +320,19 @@ def heat_grid(
     label: str = "Days used per week",
     unit: str = "days",
     testid: str = "heat-grid",
-    cell: int = 14,
+    cell: int | None = None,
+    span: int = 900,
 ) -> str:
     """A grid of weeks (columns, by Monday) × rows (products): each cell shaded by the
-    days used out of the days of that week in the range, with a hover title."""
+    days used out of the days of that week in the range, with a hover title.
+
+    Cells grow to fill about `span` pixels (between 12 and 28 px): a quarter's 14 weeks
+    read as well as a year's 53."""
+    gap = 3
+    if cell is None:
+        cell = int(min(max(span / max(len(columns), 1) - gap, 12), 28))
     names_w = min(max((len(name) for name, _ in rows), default=4) * 6.6 + 12, 180)
     left, top, right, bottom = names_w, 22, 8, 8
-    gap = 3
     width = int(left + len(columns) * (cell + gap) + right)
     height = int(top + len(rows) * (cell + gap) + bottom)
     used = sum(sum(values) for _, values in rows)
@@ -338,17 +346,24 @@ def heat_grid(
         f'xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(description)}</title>",
     ]
+    # A month label over the first week whose Thursday is in a new month (ISO rule),
+    # skipped when it would overlap the previous label (about 42 px for "2026-01"); the
+    # first column's label gives way to the next one (it is often a sliver of a month).
+    labels: list[tuple[float, str]] = []
     previous_month = None
     for index, monday in enumerate(columns):
-        # A month label over the first week whose Thursday is in a new month (ISO rule).
-        thursday = monday.toordinal() + 3
-        month = date.fromordinal(thursday).strftime("%Y-%m")
-        if month != previous_month:
-            parts.append(
-                f'<text x="{_fmt(left + index * (cell + gap))}" y="12" font-size="10" '
-                f'fill="{MUTED}">{month}</text>'
-            )
-            previous_month = month
+        month = date.fromordinal(monday.toordinal() + 3).strftime("%Y-%m")
+        if month == previous_month:
+            continue
+        previous_month = month
+        x = left + index * (cell + gap)
+        if labels and x - labels[-1][0] < 46:
+            if labels[-1][0] == left and len(labels) == 1:
+                labels[-1] = (x, month)
+            continue
+        labels.append((x, month))
+    for x, month in labels:
+        parts.append(f'<text x="{_fmt(x)}" y="12" font-size="10" fill="{MUTED}">{month}</text>')
     for r, (name, values) in enumerate(rows):
         yy = top + r * (cell + gap)
         parts.append(

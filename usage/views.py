@@ -25,6 +25,7 @@ from django.utils.safestring import mark_safe
 from django.views import View
 
 from flex import export
+from flex.templatetags.spp_format import rate_level
 from spp import charts
 from spp.dates import business_date
 from spp.roles import Perm
@@ -129,7 +130,8 @@ class UsageMixin(PartnerScopedMixin):
                         "text": tables.display(column, value),
                         "numeric": column.numeric or column.type == "date",
                         "muted": value in (None, "", 0) and column.type != "text",
-                        "share": value if column.type == "rate" else None,
+                        "share": value if column.key == "share" else None,
+                        "level": rate_level(value) if column.key == "flex_balance_rate" else "",
                     }
                 )
             if link:
@@ -476,11 +478,12 @@ class UserDetailView(TeamUsageMixin, View):
                     grid.rows,
                     grid.capacity,
                     label=f"Days used per week by {label}",
+                    span=1100,
                 )
             )
         return {
             "user_label": label,
-            "user": user,
+            "person": user,
             "avg_month": figures.monthly_average(user.tokens, rng.months),
             "heat": heat,
             "products": self.show(

@@ -141,3 +141,9 @@ def test_heat_grid_has_a_cell_per_week_and_product_shaded_by_share_of_days():
     assert cells[2].get("fill") not in ("#0e74a8", "#f1f3f5")
     assert "2 products over 2 weeks, 11 days used" in svg.get("aria-label")
     assert [t.text for t in svg.findall(f"{SVG}text")][:1] == ["2025-12"]
+
+
+def test_bar_chart_of_counts_has_whole_number_ticks():
+    svg = parse(charts.bar_chart(["a", "b"], [("Users", [2, 1])], unit="users"))
+    ticks = [t.text for t in svg.findall(f"{SVG}text") if t.get("text-anchor") == "end"]
+    assert ticks == ["0", "1", "2", "3"]

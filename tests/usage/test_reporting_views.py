@@ -303,7 +303,7 @@ def test_user_detail_days_products_weeks_versions(client_a, team):
     response = client_a.get(URL + f"users/{slug(ANN)}/?range=3m")
     ctx = response.context
     assert ctx["user_label"] == label(ANN)
-    assert (ctx["user"].tokens, ctx["user"].days) == (24, 2)  # of 90 days
+    assert (ctx["person"].tokens, ctx["person"].days) == (24, 2)  # of 90 days
     assert ctx["avg_month"] == 8.0
     products = [[c["text"] for c in r["cells"]] for r in ctx["products"].rows]
     assert products == [
@@ -327,14 +327,14 @@ def test_user_detail_days_products_weeks_versions(client_a, team):
 
 def test_user_detail_of_bob_counts_each_day_once(client_a, team):
     ctx = client_a.get(URL + f"users/{slug(BOB)}/?range=3m").context
-    assert (ctx["user"].tokens, ctx["user"].days) == (30, 3)
+    assert (ctx["person"].tokens, ctx["person"].days) == (30, 3)
     versions = [[c["text"] for c in r["cells"]] for r in ctx["versions"].rows]
     assert versions == [["Revit", "2025", "1", "10"], ["Revit", "2026", "2", "20"]]
 
 
 def test_user_detail_anonymous_and_unknown_labels(client_a, team):
     response = client_a.get(URL + "users/anonymous/?range=3m")
-    assert response.status_code == 200 and response.context["user"].tokens == 7
+    assert response.status_code == 200 and response.context["person"].tokens == 7
     assert client_a.get(URL + f"users/{slug(ANN).lower()}/").status_code == 200
     assert client_a.get(URL + "users/ZZZZ/").status_code == 404
     assert client_a.get(URL + f"users/{user_key(ANN)}/").status_code == 404
