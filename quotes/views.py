@@ -223,6 +223,8 @@ class LeadDetailView(LeadMixin, View):
                 "today": today,
                 "end_label": figures.end_date_label(lead.projected_end, today),
                 "can_quote": self.may(Perm.EDIT_QUOTES) and lead.is_active,
+                # A final lead takes no more quotes; its team still can have one.
+                "can_quote_team": self.may(Perm.EDIT_QUOTES),
                 "can_mark_lost": self.may(Perm.EDIT_QUOTES) and lead.is_active,
                 "lost_form": ReasonForm(),
             },
