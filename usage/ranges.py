@@ -34,6 +34,8 @@ PRESETS: dict[str, str] = {
 CUSTOM = "custom"
 # Three years, a leap day included: enough for year-on-year views, bounded for the database.
 MAX_CUSTOM_DAYS = 3 * 365 + 1
+# Flex tokens did not exist before this; it also keeps week and month arithmetic in range.
+EARLIEST = date(2000, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,8 @@ def _iso(value: str, what: str) -> date:
 
 def validate_custom(start: date, end: date, today: date) -> None:
     last = last_complete_day(today)
+    if start < EARLIEST:
+        raise RangeError(f"Choose a start date on or after {EARLIEST.isoformat()}.")
     if start > end:
         raise RangeError(
             f"The start date ({start.isoformat()}) is after the end date ({end.isoformat()})."

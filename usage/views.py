@@ -225,6 +225,15 @@ def _attachment(content: bytes, fmt: str, stem: str) -> HttpResponse:
     return response
 
 
+def _team(team_id: str) -> Team:
+    """A team linked to the partner (Team.objects), else 404; a NUL byte, which PostgreSQL
+    cannot take in a string, names no team either."""
+    team = None if "\x00" in team_id else team_selectors.team_by_id(team_id)
+    if team is None:
+        raise Http404("No such team.")
+    return team
+
+
 def _svg(markup: str):
     return mark_safe(markup)  # noqa: S308 — built by spp.charts, every text escaped
 
@@ -238,9 +247,7 @@ class TeamUsageMixin(UsageMixin):
     template = ""
 
     def get(self, request: HttpRequest, team_id: str, **kwargs: Any) -> HttpResponse:
-        team = team_selectors.team_by_id(team_id)
-        if team is None:
-            raise Http404("No such team.")
+        team = _team(team_id)
         self.team = team
         self.setup_range(request)
         self.labels = selectors.team_labels(team)
@@ -512,9 +519,7 @@ class RawExportView(UsageMixin, View):
     def get(self, request: HttpRequest, team_id: str, fmt: str) -> HttpResponse:
         if not self.may(Perm.EXPORT):
             return render(request, "spp/forbidden.html", status=403)
-        team = team_selectors.team_by_id(team_id)
-        if team is None:
-            raise Http404("No such team.")
+        team = _team(team_id)
         self.setup_range(request)
         if self.range_problem:
             return self.bad_export(request, [self.range_problem])

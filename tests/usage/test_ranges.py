@@ -117,6 +117,7 @@ def test_parse_presets_and_default():
         ({"start": "2026-02-10", "end": "2026-02-01"}, "is after the end date"),
         ({"start": "2026-03-01", "end": "2026-03-10"}, "on or before 2026-03-09 (yesterday)"),
         ({"start": "2023-03-08", "end": "2026-03-09"}, "at most 1,096 days"),
+        ({"start": "0001-01-01", "end": "0001-01-02"}, "on or after 2000-01-01"),
     ],
 )
 def test_bad_ranges_say_what_to_change(params, message):

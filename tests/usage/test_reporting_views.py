@@ -552,3 +552,19 @@ def test_team_page_has_the_usage_tabs(client_a, team):
     ):
         assert f'href="{href}"' in content
     assert 'data-testid="tab-balances"' in content and 'aria-current="page"' in content
+
+
+def test_odd_requests_never_fail(client_a, team):
+    for url in (
+        URL + "?start=0001-01-01&end=0001-01-02",
+        URL + "?start=2026-02-30&end=2026-03-01",
+        URL + "?range=%00",
+        URL + "users/?sort=%00",
+        "/usage/?start=9999-12-31&end=9999-12-31",
+    ):
+        response = client_a.get(url)
+        assert response.status_code == 200, url
+        assert response.context["range_problem"] or "sort" in url, url
+    assert client_a.get("/teams/%00/usage/").status_code == 404
+    assert client_a.get(URL + "products/99999999999999999999999/").status_code == 404
+    assert client_a.get(URL + "raw.csv?start=0001-01-01&end=0001-01-02").status_code == 400
