@@ -108,11 +108,14 @@ class LeadListView(PartnerScopedMixin, View):
         params = filter_params(data)
         ordering = data.get("ordering") or tables.DEFAULT_ORDERING
         columns = tables.screen_columns()
+        currencies = {row["currency"] for row in rows}
         return render(
             request,
             "quotes/lead_list.html",
             {
                 "today": today,
+                # One currency on the page (the usual case): said once, in the header.
+                "value_currency": currencies.pop() if len(currencies) == 1 else "",
                 "form": filterset.form,
                 "manager_choices": filterset.manager_choices,
                 "problems": problems,
