@@ -165,6 +165,11 @@ class PartnerScopedAPIMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        # PostgreSQL text cannot hold NUL: a parameter with one is refused here (400)
+        # rather than by the database (500), whatever view or filter reads it.
+        for name, value in [*request.query_params.items(), *kwargs.items()]:
+            if isinstance(value, str) and "\x00" in value:
+                raise exceptions.ValidationError({name: ["Null characters are not allowed."]})
         if isinstance(request.auth, ApiKey):
             if request.auth.is_operator:
                 if not self.operator_view:  # the permission classes refuse it first

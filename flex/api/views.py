@@ -41,6 +41,7 @@ from flex.filtersets import FlexSnapshotFilterSet
 from flex.models import FlexSnapshot, Pack
 from flex.views import filter_params
 from spp.api.errors import NotReady
+from spp.api.pagination import FilterSetBackend
 from spp.api.schema import errors
 from spp.api_auth import PartnerScopedAPIMixin
 from spp.models import ApiKey
@@ -119,6 +120,7 @@ class FileContentNegotiation(DefaultContentNegotiation):
 )
 class FlexTeamViewSet(PartnerScopedAPIMixin, viewsets.ReadOnlyModelViewSet):
     model = FlexSnapshot
+    filter_backends = [FilterSetBackend]  # parameters documented explicitly
     serializer_class = FlexTeamSerializer
     filterset_class = FlexSnapshotFilterSet
     lookup_field = "team__team_id"
@@ -309,7 +311,13 @@ class ExportJobMixin(PartnerScopedAPIMixin):
         return job
 
 
-JOB_PATH = OpenApiParameter("job", OpenApiTypes.STR, OpenApiParameter.PATH, description="Job id.")
+JOB_PATH = OpenApiParameter(
+    "job",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="Job id (from the 202 answer).",
+    pattern="^[A-Za-z0-9_-]{16,64}$",
+)
 
 
 @extend_schema(

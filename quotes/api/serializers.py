@@ -118,12 +118,8 @@ class QuoteSerializer(serializers.ModelSerializer):
     lines = QuoteLineSerializer(many=True, required=False)
     total_gross = serializers.DecimalField(**MONEY, read_only=True)
     total_net = serializers.DecimalField(**MONEY, read_only=True)
-    pack_order_number = serializers.CharField(
-        source="pack.order_number",
-        read_only=True,
-        allow_null=True,
-        default=None,
-        help_text="The pack an accepted quote created.",
+    pack_order_number = serializers.SerializerMethodField(
+        help_text="The pack an accepted quote created."
     )
 
     class Meta:
@@ -162,6 +158,10 @@ class QuoteSerializer(serializers.ModelSerializer):
             "declined_at",
             "declined_reason",
         ]
+
+    def get_pack_order_number(self, quote: Quote) -> str | None:
+        # A method, not `source="pack.order_number"`: a partial update would drop it.
+        return quote.pack.order_number if quote.pack_id else None
 
     def validate_lines(self, lines: list) -> list:
         if not lines:

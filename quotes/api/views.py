@@ -33,6 +33,7 @@ from quotes.api.serializers import (
 from quotes.filtersets import LeadFilterSet
 from quotes.models import Lead, Quote, QuoteStatus
 from spp.api.errors import Conflict
+from spp.api.pagination import FilterSetBackend
 from spp.api.schema import errors
 from spp.api_auth import PartnerScopedAPIMixin
 from spp.dates import business_date
@@ -147,6 +148,7 @@ def _lead_parameters() -> list[OpenApiParameter]:
 )
 class LeadViewSet(PartnerScopedAPIMixin, viewsets.ReadOnlyModelViewSet):
     model = Lead
+    filter_backends = [FilterSetBackend]  # parameters documented explicitly
     serializer_class = LeadSerializer
     filterset_class = LeadFilterSet
     lookup_field = "number"

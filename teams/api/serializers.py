@@ -29,6 +29,12 @@ class ScopedSlugRelatedField(serializers.SlugRelatedField):
     def get_queryset(self) -> QuerySet:
         return self.scoped()
 
+    def to_internal_value(self, data):
+        # PostgreSQL refuses NUL in text: such a value can name no object.
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return super().to_internal_value(data)
+
 
 def _visible_accounts() -> QuerySet:
     # The scoped manager joins through team links: one row per linked team.
