@@ -117,7 +117,7 @@ def open_leads(manager: str | int | None = None, limit: int = 8) -> OpenLeads:
     `manager`: None for every lead, a user id for that account manager's teams, or
     flex.selectors.UNASSIGNED — the same values as the dashboard's other panels. Rows
     hold number, status, team__team_id, team__name, projected_end, end_label,
-    balance_rate, annual_quantity, value, currency, account_manager. Three queries.
+    balance_rate, annual_quantity, value, currency, account_manager. Two queries.
     """
     today = business_date()
     leads = filter_manager(
