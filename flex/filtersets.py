@@ -27,6 +27,7 @@ from django_filters.constants import EMPTY_VALUES
 
 from flex import selectors, tables
 from flex.models import FlexSnapshot
+from spp.filters import RequestFilterSet
 from spp.tenancy import NoPartnerError
 
 
@@ -75,7 +76,7 @@ class FlexFilterForm(forms.Form):
         return data
 
 
-class FlexSnapshotFilterSet(django_filters.FilterSet):
+class FlexSnapshotFilterSet(RequestFilterSet):
     bucket = django_filters.ChoiceFilter(
         choices=selectors.BUCKET_CHOICES, method="filter_bucket", label="Bucket"
     )

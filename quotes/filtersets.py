@@ -16,6 +16,7 @@ from django_filters.constants import EMPTY_VALUES
 from flex import selectors as flex_selectors
 from quotes import selectors, tables
 from quotes.models import ACTIVE_LEAD_STATUSES, Lead, LeadStatus
+from spp.filters import RequestFilterSet
 from spp.tenancy import NoPartnerError
 
 ACTIVE = "active"
@@ -59,7 +60,7 @@ class LeadFilterForm(forms.Form):
         return data
 
 
-class LeadFilterSet(django_filters.FilterSet):
+class LeadFilterSet(RequestFilterSet):
     status = django_filters.ChoiceFilter(
         choices=STATUS_CHOICES, method="filter_status", label="Status", empty_label=None
     )
