@@ -131,3 +131,25 @@ class FlexSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team_id} for partner {self.partner_id} as of {self.as_of}"
+
+
+class RecomputeRun(models.Model):
+    """A full recompute of every team for one business date.
+
+    The pages show the latest date whose full run has finished: a recompute of a few
+    teams (after an import or an accepted quote) for a newer date, before the nightly
+    run, must not become "the latest figures" with only those teams in it.
+    """
+
+    as_of = models.DateField()
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    teams = models.IntegerField(default=0)
+    snapshots = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["as_of"])]
+
+    def __str__(self) -> str:
+        return f"recompute as of {self.as_of}"

@@ -14,6 +14,7 @@ from django.db.models import (
     BooleanField,
     CharField,
     Count,
+    Exists,
     ExpressionWrapper,
     F,
     FilteredRelation,
@@ -27,7 +28,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, NullIf
 
-from flex.models import FlexSnapshot
+from flex.models import FlexSnapshot, RecomputeRun
 from spp.models import Membership
 from spp.tenancy import current_partner
 from teams.models import AccountAssignment
@@ -113,8 +114,16 @@ def snapshot_rows() -> QuerySet:
 
 
 def latest_as_of() -> date | None:
-    """The most recent business date the current partner has figures for."""
-    return FlexSnapshot.objects.aggregate(latest=Max("as_of"))["latest"]
+    """The most recent business date the current partner has complete figures for.
+
+    Not newer than the last finished full recompute: a recompute of a few teams for a new
+    day (an import after midnight) must not become the page's date with only those
+    teams in it. Without any recorded run (figures loaded otherwise), the newest date.
+    """
+    finished = RecomputeRun.objects.filter(finished_at__isnull=False)
+    complete = Q(as_of__lte=Subquery(finished.order_by("-as_of").values("as_of")[:1]))
+    rows = FlexSnapshot.objects.filter(complete | ~Exists(finished))
+    return rows.aggregate(latest=Max("as_of"))["latest"]
 
 
 def has_snapshot_on(as_of: date) -> bool:

@@ -23,11 +23,12 @@ from functools import partial
 
 from django.db import connections, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 import quotes.services
 from flex import ledger
 from flex.figures import FlexFigures, partner_figures, team_figures
-from flex.models import Pack, TokenEvent
+from flex.models import Pack, RecomputeRun, TokenEvent
 from spp.dates import business_date
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ def recompute(
     as_of = as_of or business_date()
     started = time.perf_counter()
     result = RecomputeResult(as_of=as_of)
+    run = start_run(as_of) if team_pks is None else None
     chunks = list(team_chunks(None if team_pks is None else set(team_pks)))
     if workers > 1 and len(chunks) > 1:
         connections.close_all()  # each process opens its own
@@ -90,8 +92,8 @@ def recompute(
     else:
         for chunk in chunks:
             _recompute_chunk(chunk, as_of, result)
-    if team_pks is None:
-        _analyze_snapshots()
+    if run is not None:
+        finish_run(run.pk, result.teams, result.snapshots)
     result.seconds = time.perf_counter() - started
     log.info(
         "recomputed %s teams, %s snapshots as of %s in %.2fs",
@@ -117,6 +119,19 @@ def _chunk_job(chunk: list[int], as_of: date) -> RecomputeResult:
     return result
 
 
+def start_run(as_of: date) -> RecomputeRun:
+    """Record the start of a full recompute (every team) for `as_of`."""
+    return RecomputeRun.objects.using(MAINT).create(as_of=as_of)
+
+
+def finish_run(run_pk: int, teams: int, snapshots: int) -> None:
+    """The full recompute is complete: its date becomes the one the pages show."""
+    _analyze_snapshots()
+    RecomputeRun.objects.using(MAINT).filter(pk=run_pk).update(
+        finished_at=timezone.now(), teams=teams, snapshots=snapshots
+    )
+
+
 def _analyze_snapshots() -> None:
     """Fresh planner statistics after a full run: without them PostgreSQL picks the wrong
     index for the Flex list's manager lookup (seconds instead of milliseconds). Only the
@@ -126,11 +141,28 @@ def _analyze_snapshots() -> None:
 
 
 def recompute_teams(team_pks: Iterable[int], as_of: date | None = None) -> int:
-    """Recompute the given teams (and the teams moves or merges tie them to) at once."""
+    """Recompute the given teams (and the teams moves or merges tie them to) at once.
+
+    Without `as_of`: for today, and also for the date the pages show (the last finished
+    full run) when the nightly run for today has not finished yet, so that a change is
+    visible right away either way.
+    """
     pks = set(team_pks)
     if not pks:
         return 0
-    return recompute(as_of, pks).teams
+    if as_of is not None:
+        return recompute(as_of, pks).teams
+    today = business_date()
+    shown = last_full_run()
+    if shown is not None and shown < today:
+        recompute(shown, pks)
+    return recompute(today, pks).teams
+
+
+def last_full_run() -> date | None:
+    """The business date of the latest finished full recompute."""
+    finished = RecomputeRun.objects.using(MAINT).filter(finished_at__isnull=False)
+    return finished.order_by("-as_of").values_list("as_of", flat=True).first()
 
 
 # ------------------------------------------------------------------ groups and chunks

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from celery import shared_task
+from celery import chord, shared_task
 from django.db import transaction
 
 from flex import services
@@ -19,13 +19,27 @@ def _as_of(value: str | None) -> date | None:
 @shared_task(name="flex.tasks.recompute_all")
 def recompute_all(as_of: str | None = None) -> dict:
     """The nightly recompute (beat, D = today): one task per chunk, so that every worker
-    process takes a share. D is fixed here, so chunks that run after midnight agree."""
-    day = (_as_of(as_of) or business_date()).isoformat()
-    chunks = 0
-    for chunk in services.team_chunks():
-        recompute_teams.delay(chunk, day)
-        chunks += 1
-    return {"as_of": day, "chunks": chunks}
+    process takes a share, and a last task that marks the run finished. D is fixed here,
+    so chunks that run after midnight agree."""
+    day = _as_of(as_of) or business_date()
+    run = services.start_run(day)
+    chunks = list(services.team_chunks())
+    if not chunks:
+        services.finish_run(run.pk, 0, 0)
+    else:
+        chord(recompute_chunk.s(chunk, day.isoformat()) for chunk in chunks)(finish_run.s(run.pk))
+    return {"as_of": day.isoformat(), "chunks": len(chunks)}
+
+
+@shared_task(name="flex.tasks.recompute_chunk")
+def recompute_chunk(team_pks: list[int], as_of: str) -> list[int]:
+    result = services.recompute(_as_of(as_of), team_pks)
+    return [result.teams, result.snapshots]
+
+
+@shared_task(name="flex.tasks.finish_run")
+def finish_run(parts: list[list[int]], run_pk: int) -> None:
+    services.finish_run(run_pk, sum(p[0] for p in parts), sum(p[1] for p in parts))
 
 
 @shared_task(name="flex.tasks.recompute_teams")

@@ -24,6 +24,7 @@ from django.views import View
 from flex import export, selectors, tables
 from flex.filtersets import FlexSnapshotFilterSet
 from flex.forms import ColumnChoiceForm
+from quotes import selectors as quote_selectors
 from spp.models import Role
 from spp.roles import Perm
 from spp.views import PartnerScopedMixin
@@ -111,6 +112,7 @@ class DashboardView(PartnerScopedMixin, View):
                 ],
                 entered_total=sum(count for key, count in entered_counts.items() if key != "all"),
                 yesterday=as_of - timedelta(days=1),
+                open_leads=quote_selectors.open_leads(manager, limit=8),
             )
         return render(request, "flex/dashboard.html", context)
 

@@ -182,7 +182,9 @@ CELERY_TIMEZONE = os.environ.get("SPP_TIME_ZONE", "UTC")
 CELERY_BEAT_SCHEDULE = {
     "nightly-flex-recompute": {
         "task": "flex.tasks.recompute_all",
-        "schedule": crontab(hour=2, minute=30),
+        # Just after midnight, so the new day's figures are complete early; feeds that
+        # arrive later recompute their own teams at once.
+        "schedule": crontab(hour=0, minute=5),
     },
     "daily-quote-expiry": {
         "task": "quotes.tasks.expire_quotes",

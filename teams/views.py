@@ -81,6 +81,7 @@ class TeamDetailView(PartnerScopedMixin, View):
                 "team": team,
                 "account": team.account,
                 "assignment": assignment,
+                "may_quote": self.may(Perm.EDIT_QUOTES),
                 "snapshot": snapshot,
                 "donut": donut,
                 "donut_colour": (

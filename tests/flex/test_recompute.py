@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 from django.db import connections
 
 from flex import services
-from flex.models import FlexSnapshot, Pack, TokenEvent
+from flex.models import FlexSnapshot, Pack, RecomputeRun, TokenEvent
 from teams.models import TeamLink
 from tests.conftest import committed_db
 from tests.factories import add_usage, make_pack, make_partner, make_team
@@ -239,7 +239,32 @@ def test_nightly_task_fans_out_chunks_to_the_workers(monkeypatch):
         outcome = recompute_all.delay("2026-03-10").get(timeout=60)
         assert outcome == {"as_of": "2026-03-10", "chunks": 3}
         for _ in range(150):
-            if FlexSnapshot.unscoped.using("maint").filter(as_of=D).count() == 12:
+            if services.last_full_run() == D:
                 break
             threading.Event().wait(0.1)
     assert FlexSnapshot.unscoped.using("maint").filter(as_of=D).count() == 12
+    run = RecomputeRun.objects.using("maint").get(as_of=D)
+    assert (run.teams, run.snapshots) == (12, 12) and run.finished_at is not None
+
+
+def test_pages_show_the_last_complete_run_not_a_lone_newer_day(monkeypatch):
+    """An event after midnight, before the nightly run, recomputes its team for today and
+    for the date the pages show; the pages stay on that date until the full run ends."""
+    from flex.selectors import latest_as_of
+    from spp.tenancy import partner_scope
+
+    a = make_partner("5200000001", "A")
+    _many_teams(a, 3)
+    services.recompute(D)  # the full run of D
+    monkeypatch.setenv("SPP_TODAY", "2026-03-11")
+    team = make_team("T-LATE", "Late", linked=[a])
+    make_pack(team, "A-LATE", a, 500, date(2026, 3, 1))
+    assert services.recompute_teams([team.pk]) == 1
+    assert set(
+        FlexSnapshot.unscoped.using("maint").filter(team=team).values_list("as_of", flat=True)
+    ) == {D, D + timedelta(days=1)}
+    with partner_scope(a):
+        assert latest_as_of() == D
+    services.recompute(D + timedelta(days=1))
+    with partner_scope(a):
+        assert latest_as_of() == D + timedelta(days=1)

@@ -28,7 +28,7 @@ def test_lead_to_quote_to_accepted_and_the_team_leaves_the_low_bucket(page, tena
     page.wait_for_url("**/dashboard/")
     assert page.get_by_test_id("bucket-lt20").get_attribute("data-count") == "1"
 
-    page.get_by_role("link", name="Token Balance").click()
+    page.get_by_role("link", name="Token Balance", exact=True).click()
     page.wait_for_url("**/token-balance/")
     row = page.locator("[data-testid=lead-table] tbody tr[data-team=T-LOW]")
     assert row.locator("td").nth(3).inner_text() == "2026-03-31 (+21)"

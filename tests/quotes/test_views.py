@@ -447,3 +447,19 @@ def test_open_leads_for_the_dashboard_panel(tenants, portfolio):
     assert (len(top.rows), top.count) == (2, 3)
     with partner_scope(tenants.b):
         assert selectors.open_leads().count == 0
+
+
+def test_dashboard_shows_the_open_refill_leads_of_the_partner_only(client, tenants):
+    add_leads(tenants.a, 3, manager=tenants.a_manager)
+    client.force_login(tenants.a_admin)
+    page = client.get("/dashboard/")
+    assert page.status_code == 200
+    panel = page.context["open_leads"]
+    assert panel.count == 3
+    assert [row["number"] for row in panel.rows] == [3, 2, 1]  # by value, highest first
+    assert b'data-testid="panel-leads"' in page.content
+    assert b'href="/token-balance/1/"' in page.content
+    mine = client.get("/dashboard/?scope=mine").context["open_leads"]
+    assert mine.count == 0  # the admin manages none of these customers
+    client.force_login(tenants.b_admin)
+    assert client.get("/dashboard/").context.get("open_leads") is None  # B has no figures

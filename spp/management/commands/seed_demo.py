@@ -6,8 +6,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
 
 from flex import services
+from quotes.demo import seed_quotes
 from spp import demo_feeds
 from spp.dates import business_date
 from spp.demo import DEMO_PASSWORD, PARTNERS, seed_people, seed_relationships
@@ -50,8 +52,11 @@ class Command(BaseCommand):
         contacts = seed_relationships(seed)
         for day in (as_of - timedelta(days=1), as_of):
             result = services.recompute(day)
+        # The demo's week of alerts stays in the app: a seed must not send e-mail.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            quotes = seed_quotes(seed)
         self.stdout.write(
-            f"  {len(feeds.teams)} teams, {contacts} contacts, "
+            f"  {len(feeds.teams)} teams, {contacts} contacts, {quotes} quotes, "
             f"{result.snapshots} snapshots as of {as_of}"
         )
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD})"))
