@@ -153,3 +153,61 @@ class UsageMonthlyUser(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team_id} {self.month:%Y-%m} {self.product_id} {self.tokens}"
+
+
+class SessionLog(models.Model):
+    """One application session from a customer's session logs (SPEC §11, §12 `sessions`).
+
+    The user and the machine are pseudonyms (keyed hashes, usage.imports.pseudonym): a
+    machine name is often a person's name. A session is identified by (team, user, product,
+    version, machine, start): re-importing the same log changes nothing.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    user_key = models.CharField(max_length=64, help_text="HMAC of the user's e-mail or id")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    version = models.CharField(max_length=40, blank=True)
+    machine_key = models.CharField(max_length=64, help_text="HMAC of the machine name")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "user_key", "product", "version", "machine_key", "start"],
+                name="sessionlog_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end__gte=models.F("start")), name="sessionlog_end_after_start"
+            ),
+        ]
+        indexes = [models.Index(fields=["team", "start"])]
+
+    def __str__(self) -> str:
+        return f"{self.team_id} {self.product_id} {self.start:%Y-%m-%d %H:%M}"
+
+
+class NamedUserSubscription(models.Model):
+    """A named-user seat of one user for one product (SPEC §12 `subscriptions`): while it
+    runs, Flex must charge that user nothing for that product (SPEC §11)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    user_key = models.CharField(max_length=64, help_text="HMAC of the user's e-mail or id")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    start_date = models.DateField()
+    end_date = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "user_key", "product", "start_date"],
+                name="namedusersubscription_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end_date__gte=models.F("start_date")),
+                name="namedusersubscription_dates",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team_id} {self.product_id} {self.start_date} – {self.end_date}"
