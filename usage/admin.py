@@ -28,6 +28,8 @@ KIND_HELP = {
     "token_events": "event_type, date, order_number, from_team_id, to_team_id, quantity, reason",
     "usage": "Autodesk's token-usage export as it comes",
     "product_rates": "product, tokens_per_day, effective_from, [named_user_price], [currency]",
+    "sessions": "team_id, user, product, version, machine, start, end (timestamps with zone)",
+    "subscriptions": "team_id, user, product, start_date, end_date (named-user seats)",
 }
 
 

@@ -17,7 +17,16 @@ from types import ModuleType
 
 from django.db import DatabaseError, transaction
 
-from usage.imports import partners, product_rates, purchases, teams, token_events, usage
+from usage.imports import (
+    partners,
+    product_rates,
+    purchases,
+    sessions,
+    subscriptions,
+    teams,
+    token_events,
+    usage,
+)
 from usage.imports.common import MAINT
 from usage.imports.reader import FileError, Table, read_table
 from usage.imports.report import ImportReport, RowError
@@ -27,7 +36,6 @@ __all__ = ["KINDS", "RECOMPUTE", "ImportReport", "RowError", "import_file"]
 logger = logging.getLogger("spp.imports")
 
 # kind -> module with COLUMNS and run(table, report) -> team pks to recompute.
-# (sessions and subscriptions join here when §11 arrives.)
 KINDS: dict[str, ModuleType] = {
     "partners": partners,
     "teams": teams,
@@ -35,6 +43,8 @@ KINDS: dict[str, ModuleType] = {
     "token_events": token_events,
     "usage": usage,
     "product_rates": product_rates,
+    "sessions": sessions,
+    "subscriptions": subscriptions,
 }
 RECOMPUTE = ("now", "queue", "none")
 # One import at a time: kinds read what others write (packs need teams and partners).
