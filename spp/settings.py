@@ -306,6 +306,10 @@ SPECTACULAR_SETTINGS = {
         {"name": "packs", "description": "The partner's own token purchases, with prices."},
         {"name": "leads", "description": "Token Balance: refill leads (SPEC §7)."},
         {"name": "quotes", "description": "Quotes and their send / accept / decline (SPEC §8)."},
+        {
+            "name": "usage",
+            "description": "A team's usage reporting (SPEC §9): summary, products, users, days.",
+        },
         {"name": "imports", "description": "Operator keys only: the data feeds (SPEC §12)."},
         {"name": "partner", "description": "The partner the caller acts for; its API keys."},
     ],

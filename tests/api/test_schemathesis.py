@@ -4,7 +4,8 @@ key, on every operation: no 5xx, and every response conforms to the documented s
 and invalid input), no shrinking, no deadline.
 
 Data come from tests.api.api_data (written through the maintenance alias and
-committed), so lists, details and writes meet real rows; generated writes change them
+committed), usage included (`usage_world`: T-001 has usage in every range), so lists,
+details, usage reports and writes meet real rows; generated writes change them
 as they go, which is fine: every answer must still be a documented one.
 
 schemathesis.pytest.from_fixture() would parametrize the test by operation, but its
@@ -41,7 +42,8 @@ EXAMPLES = 20
 CONFIG = {"generation": {"with-security-parameters": False}}
 
 
-def test_every_operation_conforms_to_the_schema(live_server, world, settings):
+def test_every_operation_conforms_to_the_schema(live_server, usage_world, settings):
+    world = usage_world
     # Hundreds of calls in a minute: the per-key limit is for integrators, not for this.
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,

@@ -151,6 +151,40 @@ ALLOWED: dict[str, set[str]] = {
     "QuoteLineRequest": {"description", "tokens", "unit_price", "discount_pct"},
     "AcceptRequest": {"order_date"},
     "DeclineRequest": {"reason"},
+    # Usage reporting (SPEC §9) of a linked team: team-level usage is shared data (every
+    # linked partner sees it); users only as pseudonymous per-team labels, never a user
+    # key or an e-mail; the pool as the team-level figures of SPEC §4; the week's token
+    # changes as one net number (other suppliers' purchases only inside an aggregate).
+    "UsageSummary": TEAM_ID
+    | {
+        "range",
+        "tokens_used",
+        "avg_tokens_per_month",
+        "days_used",
+        "products_used",
+        "users",
+        "pool",
+        "tokens_added_removed_7d",
+    },
+    "UsageRange": {"key", "label", "start", "end", "days", "months"},
+    "UsagePool": {
+        "as_of",
+        "flex_total_tokens",
+        "flex_tokens_consumption",
+        "flex_tokens_balance",
+        "flex_balance_rate",
+        "low_balance",
+    },
+    "UsageProduct": {"product", "users", "tokens", "avg_tokens_per_month", "share"},
+    "UsageUser": {
+        "user",
+        "products",
+        "product_count",
+        "tokens",
+        "avg_tokens_per_month",
+        "days_used",
+    },
+    "UsageDay": {"day", "tokens", "users"},
     # The tenancy core: the caller's own partner and keys (never a key's hash).
     "Partner": {"csn", "name", "currency", "token_price"},
     "ApiKey": {"id", "name", "prefix", "scope", "created_at", "last_used_at", "revoked_at"},
@@ -212,6 +246,14 @@ def test_no_body_of_shared_data_carries_single_order_details(components):
         if name not in ORDER_DETAIL_SCHEMAS:
             assert not fields & ORDER_DETAILS, name
     assert "key_hash" not in set().union(*components.values())
+
+
+def test_no_usage_body_names_a_person(components):
+    """SPEC §1: usage is pseudonymous; a user appears only as the label `user`."""
+    personal = {"user_key", "email", "e_mail", "user_id", "user_name", "hashed_user_id"}
+    for name, fields in components.items():
+        if name.startswith("Usage"):
+            assert not fields & personal, name
 
 
 def test_schema_validates_without_warnings(tmp_path):
