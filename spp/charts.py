@@ -382,3 +382,154 @@ def heat_grid(
             )
     parts.append("</svg>")
     return "".join(parts)
+
+
+# ------------------------------------------------------------------ advisor and audit
+
+
+def hbar_chart(
+    rows: Sequence[tuple[str, float]],
+    *,
+    width: int = 560,
+    unit: str = "tokens",
+    label: str = "Horizontal bar chart",
+    testid: str = "hbar-chart",
+    colour: str = LINE,
+    value_format: str = "{:,.0f}",
+    notes: Sequence[str] | None = None,
+) -> str:
+    """One horizontal bar per row (label, value), the value (and its note) at the bar's
+    end: reads without hovering, and long labels (product names, causes) fit."""
+    bar_h, gap, top, bottom = 16, 10, 4, 4
+    label_w = min(max((len(name) for name, _ in rows), default=4) * 6.6 + 12, 230)
+    value_w = 120
+    plot_w = max(width - label_w - value_w, 40)
+    height = top + len(rows) * (bar_h + gap) - gap + bottom if rows else 24
+    peak = max((value for _, value in rows), default=0)
+    total = sum(value for _, value in rows)
+    description = (
+        f"{label}: {len(rows)} bars, {total:,.0f} {unit} in all" if rows else f"{label}: no data"
+    )
+    parts = [
+        f'<svg class="spp-hbars" data-testid="{escape(testid)}" viewBox="0 0 {width} {height}" '
+        f'preserveAspectRatio="xMinYMin meet" role="img" aria-label="{escape(description)}" '
+        f'xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(description)}</title>",
+    ]
+    for index, (name, value) in enumerate(rows):
+        y = top + index * (bar_h + gap)
+        length = plot_w * value / peak if peak > 0 else 0
+        text = value_format.format(value)
+        if notes and index < len(notes) and notes[index]:
+            text += f" · {notes[index]}"
+        parts.append(
+            f'<text x="{_fmt(label_w - 8)}" y="{_fmt(y + bar_h / 2)}" dy="0.32em" '
+            f'text-anchor="end" font-size="12" fill="{INK}">{escape(name)}</text>'
+        )
+        parts.append(
+            f'<rect x="{_fmt(label_w)}" y="{y}" width="{_fmt(plot_w)}" height="{bar_h}" '
+            f'rx="3" fill="#f1f3f5"/>'
+        )
+        if length > 0:
+            parts.append(
+                f'<rect class="spp-bar" x="{_fmt(label_w)}" y="{y}" width="{_fmt(max(length, 2))}" '
+                f'height="{bar_h}" rx="3" fill="{colour}"><title>{escape(name)}: '
+                f"{escape(text)} {escape(_unit(unit, value))}</title></rect>"
+            )
+        parts.append(
+            f'<text x="{_fmt(label_w + plot_w + 8)}" y="{_fmt(y + bar_h / 2)}" dy="0.32em" '
+            f'font-size="12" font-weight="600" fill="{INK if value else MUTED}">'
+            f"{escape(text)}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def column_chart(
+    categories: Sequence[str],
+    values: Sequence[float],
+    *,
+    highlight: int | None = None,
+    average: float | None = None,
+    width: int = 640,
+    height: int = 220,
+    unit: str = "tokens",
+    label: str = "Column chart",
+    testid: str = "column-chart",
+) -> str:
+    """One column per category, one of them highlighted (the peak) and an optional dashed
+    average line: a season reads at a glance."""
+    left, right, top, bottom = 56, 12, 18, 30
+    plot_w, plot_h = width - left - right, height - top - bottom
+    count = len(categories)
+    peak = max(values, default=0)
+    step = nice_step(peak) if peak > 0 else 1.0
+    y_max = step * math.ceil(peak / step) if peak > 0 else 4.0
+    if peak > 0 and y_max == peak:
+        y_max += step
+    slot = plot_w / count if count else plot_w
+    bar_w = min(slot * 0.62, 48.0)
+    description = (
+        f"{label}: {count} columns, {sum(values):,.0f} {unit} in all"
+        + (
+            f", highest {categories[highlight]} ({values[highlight]:,.0f})"
+            if highlight is not None
+            else ""
+        )
+        if count
+        else f"{label}: no data"
+    )
+
+    def y(value: float) -> float:
+        return top + plot_h - plot_h * value / y_max
+
+    parts = [
+        f'<svg class="spp-bars" data-testid="{escape(testid)}" viewBox="0 0 {width} {height}" '
+        f'preserveAspectRatio="xMidYMid meet" role="img" aria-label="{escape(description)}" '
+        f'xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(description)}</title>",
+    ]
+    value = 0.0
+    while value <= y_max + 1e-9:
+        yy = _fmt(y(value))
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{yy}" y2="{yy}" stroke="{GREY}" '
+            f'stroke-width="1"/>'
+        )
+        parts.append(
+            f'<text x="{left - 8}" y="{yy}" dy="0.32em" text-anchor="end" font-size="11" '
+            f'fill="{MUTED}">{_axis_label(value)}</text>'
+        )
+        value += step
+    for index, (category, amount) in enumerate(zip(categories, values, strict=True)):
+        x0 = left + slot * index + (slot - bar_w) / 2
+        centre = _fmt(x0 + bar_w / 2)
+        is_peak = index == highlight
+        colour = PALETTE[1] if is_peak else LINE
+        peak_attr = ' data-peak="true"' if is_peak else ""
+        weight = ' font-weight="600"' if is_peak else ""
+        if amount > 0:
+            parts.append(
+                f'<rect class="spp-bar" x="{_fmt(x0)}" y="{_fmt(y(amount))}" '
+                f'width="{_fmt(bar_w)}" height="{_fmt(max(y(0) - y(amount), 0.5))}" '
+                f'fill="{colour}"{peak_attr}>'
+                f"<title>{escape(category)}: {amount:,.0f} {escape(_unit(unit, amount))}</title>"
+                "</rect>"
+            )
+        parts.append(
+            f'<text x="{centre}" y="{top + plot_h + 18}" text-anchor="middle" font-size="11" '
+            f'fill="{INK if is_peak else MUTED}"{weight}>{escape(category)}</text>'
+        )
+    if average is not None and average > 0:
+        ya = _fmt(y(average))
+        parts.append(
+            f'<line class="spp-average" x1="{left}" x2="{width - right}" y1="{ya}" y2="{ya}" '
+            f'stroke="{INK}" stroke-width="1" stroke-dasharray="4 4" opacity="0.55">'
+            f"<title>Average: {average:,.0f} {escape(unit)}</title></line>"
+        )
+    parts.append(
+        f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" '
+        f'stroke="{MUTED}" stroke-width="1"/>'
+    )
+    parts.append("</svg>")
+    return "".join(parts)

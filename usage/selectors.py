@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connections
 from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
@@ -24,9 +24,18 @@ from django.db.models.functions import TruncMonth
 
 from flex.models import FlexSnapshot
 from teams.models import Team
-from usage import figures
+from usage import audit, figures, metering
 from usage.imports.pseudonym import anonymous_key
-from usage.models import Product, UsageDaily, UsageDailyProduct, UsageMonthlyUser, UsageRow
+from usage.models import (
+    NamedUserSubscription,
+    Product,
+    ProductRate,
+    SessionLog,
+    UsageDaily,
+    UsageDailyProduct,
+    UsageMonthlyUser,
+    UsageRow,
+)
 from usage.ranges import DateRange, split_months
 
 MONTHLY = "usage_usagemonthlyuser"
@@ -397,3 +406,122 @@ def raw_rows(team: Team, rng: DateRange) -> QuerySet:
 
 def raw_count(team: Team, rng: DateRange) -> int:
     return UsageRow.objects.filter(team=team, day__gte=rng.start, day__lte=rng.end).count()
+
+
+# ------------------------------------------------------------------ sessions and the audit
+
+
+# Sessions read before the period: a window opened before its first day covers that day's
+# use, and continuous use chains windows; a week is far more than any chain in practice.
+SESSION_MARGIN = timedelta(days=7)
+
+
+def rate_book() -> metering.RateBook:
+    """The whole catalog's daily rates (a few rows per product; one query)."""
+    return metering.RateBook(
+        ProductRate.objects.values_list("product_id", "effective_from", "tokens_per_day")
+    )
+
+
+def team_sessions(team: Team, first: date, last: date) -> list[metering.Session]:
+    """The team's sessions with use between first − SESSION_MARGIN and last (UTC days)."""
+    since = datetime.combine(first - SESSION_MARGIN, time(0), tzinfo=UTC)
+    until = datetime.combine(last + timedelta(days=1), time(0), tzinfo=UTC)
+    rows = (
+        SessionLog.objects.filter(team=team, start__lt=until, end__gte=since)
+        .order_by("start", "pk")
+        .values_list("pk", "user_key", "product_id", "version", "machine_key", "start", "end")
+    )
+    return [
+        metering.Session(user, product, version, machine, start, end, pk)
+        for pk, user, product, version, machine, start, end in rows
+    ]
+
+
+def team_seats(team: Team, first: date, last: date) -> list[metering.Seat]:
+    rows = NamedUserSubscription.objects.filter(
+        team=team, start_date__lte=last, end_date__gte=first - SESSION_MARGIN
+    ).values_list("user_key", "product_id", "start_date", "end_date")
+    return [metering.Seat(user, product, start, end) for user, product, start, end in rows]
+
+
+def reported_charges(team: Team, first: date, last: date) -> list[audit.Reported]:
+    """The usage rows of [first, last] as reported charges (one query)."""
+    rows = (
+        UsageRow.objects.filter(team=team, day__gte=first, day__lte=last)
+        .order_by("day", "product_id", "user_key", "version", "pk")
+        .values_list("pk", "user_key", "product_id", "day", "version", "tokens")
+    )
+    return [
+        audit.Reported(user, product, day, version, tokens, pk)
+        for pk, user, product, day, version, tokens in rows
+    ]
+
+
+def has_sessions(team: Team) -> bool:
+    return SessionLog.objects.filter(team=team).exists()
+
+
+def session_coverage(sessions: list[metering.Session], rng: DateRange) -> tuple[date, date] | None:
+    """The days of the range between the first and the last logged use: the days the
+    session logs can speak for (None when no session falls in the range)."""
+    start, end = metering.day_bounds(rng.start)[0], metering.day_bounds(rng.end)[1]
+    inside = [s for s in sessions if s.overlaps(start, end)]
+    if not inside:
+        return None
+    first = max(rng.start, min(metering.utc_day(s.start) for s in inside))
+    last = min(rng.end, max(metering.utc_day(s.end) for s in inside))
+    return first, last
+
+
+@dataclass
+class TeamAudit:
+    """The audit of a team over a range, and what the page needs to show it."""
+
+    coverage: tuple[date, date] | None
+    result: audit.AuditResult | None  # None without session logs in the range
+    reported_outside: int  # reported charges of the range outside the logged days
+    labels: dict[str, str]  # user key -> label (usage users and session-only users)
+    machines: dict[str, str]  # machine key -> label
+
+
+def team_audit(team: Team, rng: DateRange, labels: dict[str, str]) -> TeamAudit:
+    """Expected charges against reported usage over the range (five queries)."""
+    sessions = team_sessions(team, rng.start, rng.end)
+    coverage = session_coverage(sessions, rng)
+    labels = with_session_labels(team, labels, sessions)
+    machines = machine_labels(team, {s.machine for s in sessions})
+    if coverage is None:
+        outside = UsageRow.objects.filter(team=team, day__gte=rng.start, day__lte=rng.end)
+        return TeamAudit(None, None, outside.count(), labels, machines)
+    first, last = coverage
+    reported = reported_charges(team, rng.start, rng.end)
+    inside = [r for r in reported if first <= r.day <= last]
+    result = audit.audit(
+        inside,
+        sessions,
+        rate_book(),
+        team_seats(team, first, last),
+        start=first,
+        end=last,
+    )
+    return TeamAudit(coverage, result, len(reported) - len(inside), labels, machines)
+
+
+def with_session_labels(
+    team: Team, labels: dict[str, str], sessions: list[metering.Session]
+) -> dict[str, str]:
+    """The usage pages' labels, plus labels for users seen only in the session logs."""
+    missing = {s.user for s in sessions} - set(labels)
+    if not missing:
+        return labels
+    everyone = figures.user_labels(team.team_id, set(labels) | missing, anonymous_key())
+    return {**labels, **{key: everyone[key] for key in missing}}
+
+
+def machine_labels(team: Team, keys) -> dict[str, str]:
+    """machine key -> "Machine 3F2A": pseudonymous like users, and distinct from them."""
+    labels = figures.user_labels(team.team_id + ":machines", keys)
+    return {
+        key: "Machine " + label.removeprefix(figures.LABEL_PREFIX) for key, label in labels.items()
+    }

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
+from decimal import Decimal
 from typing import Any
 
 from flex.export import clean_value
 from flex.tables import Column
 from flex.templatetags.spp_format import iso, num, pct
+from usage import audit as audit_module
 from usage import figures
+from usage.audit import session_text as audit_text
 from usage.ranges import DateRange
 from usage.selectors import Breakdown, UserFigures
 
@@ -496,3 +499,187 @@ def display(column: Column, value: Any) -> str:
 def export_rows(rows: Iterable[Any], columns: Sequence[Column]) -> list[tuple]:
     """Rows as export tuples, in column order, cleaned as the Flex export cleans them."""
     return [tuple(clean_value(c, getattr(row, c.field)) for c in columns) for row in rows]
+
+
+# ------------------------------------------------------------------ audit (SPEC §11)
+
+TOKENS_HELP = "Tokens the sessions do not explain."
+AUDIT_EVIDENCE = Table(
+    "evidence",
+    "Audit evidence",
+    (
+        Column("day", "Day (UTC)", "day", "date"),
+        Column("user", "User", "user", "text"),
+        Column("product", "Product", "product", "text"),
+        Column("version", "Version", "version", "text"),
+        Column("tokens_reported", "Reported", "tokens", "float", decimals=2),
+        Column("tokens_expected", "Expected", "expected", "float", decimals=2),
+        Column("tokens_at_stake", "At stake", "at_stake", "float", decimals=2, help=TOKENS_HELP),
+        Column("value_at_stake", "Value", "value", "float", decimals=2),
+        Column("currency", "Currency", "currency", "text"),
+        Column("verdict", "Verdict", "verdict", "text"),
+        Column("explanation", "Why", "explanation", "text"),
+        Column("sessions", "Sessions that day", "sessions", "text"),
+        Column("expected_windows", "Expected windows", "windows", "text"),
+    ),
+)
+AUDIT_FINDINGS = Table(
+    "findings",
+    "Audit findings",
+    tuple(c for c in AUDIT_EVIDENCE.columns if c.key not in ("tokens_expected", "currency")),
+)
+AUDIT_CAUSES = Table(
+    "causes",
+    "Findings by cause",
+    (
+        Column("cause", "Cause", "label", "text"),
+        Column("charges", "Charges", "charges", "int"),
+        Column("tokens_at_stake", "Tokens at stake", "tokens", "float", decimals=2),
+        Column("value_at_stake", "Value", "value", "float", decimals=2),
+    ),
+)
+AUDIT_WARNINGS = Table(
+    "warnings",
+    "Two machines at once",
+    (
+        Column("day", "Day (UTC)", "day", "date"),
+        Column("user", "User", "user", "text"),
+        Column("product", "Product", "product", "text"),
+        Column("machines", "Machines", "machines", "text"),
+        Column("overlap", "Both open", "span", "text"),
+        Column("minutes", "Minutes", "minutes", "int"),
+        Column("sessions", "Sessions", "sessions", "text"),
+    ),
+)
+
+
+@dataclass
+class EvidenceRow:
+    day: date
+    user: str
+    product: str
+    version: str
+    tokens: float
+    expected: float
+    at_stake: float
+    value: float | None
+    currency: str
+    verdict: str
+    cause: str
+    explanation: str
+    sessions: str
+    windows: str
+    session_lines: list[str]
+
+
+@dataclass
+class CauseRow:
+    cause: str
+    label: str
+    explanation: str
+    charges: int
+    tokens: float
+    value: float | None
+
+
+@dataclass
+class WarningRow:
+    day: date
+    user: str
+    product: str
+    machines: str
+    span: str
+    minutes: int
+    sessions: str
+    session_lines: list[str]
+
+
+def _value(tokens: float, price: Decimal | None) -> float | None:
+    return None if price is None else float(Decimal(str(tokens)) * price)
+
+
+def _sessions(items, machines: Mapping[str, str]) -> list[str]:
+    return [audit_text(s, machines.get(s.machine, "")) for s in items]
+
+
+def evidence_rows(
+    result: audit_module.AuditResult,
+    labels: Mapping[str, str],
+    machines: Mapping[str, str],
+    names: Mapping[int, str],
+    price: Decimal | None,
+    currency: str,
+) -> list[EvidenceRow]:
+    """One row per reported charge of the audit, with the sessions of that user, product
+    and day, and the windows the metering expected."""
+    rows = []
+    for verdict in result.verdicts:
+        reported = verdict.reported
+        lines = _sessions(verdict.sessions, machines)
+        windows = [
+            f"{c.opens.astimezone(UTC):%Y-%m-%d %H:%M} UTC, {c.version or 'no version'}, "
+            f"{float(c.tokens):g} tokens" + (" (named-user seat)" if c.seat else "")
+            for c in verdict.charges
+        ]
+        at_stake = float(verdict.at_stake)
+        rows.append(
+            EvidenceRow(
+                day=reported.day,
+                user=labels.get(reported.user, figures.ANONYMOUS),
+                product=names.get(reported.product, "?"),
+                version=reported.version,
+                tokens=float(reported.tokens),
+                expected=float(verdict.expected_tokens),
+                at_stake=at_stake,
+                value=_value(at_stake, price),
+                currency=currency,
+                verdict=verdict.label,
+                cause=verdict.status,
+                explanation=verdict.explanation,
+                sessions="; ".join(lines) or "none",
+                windows="; ".join(windows) or "none",
+                session_lines=lines,
+            )
+        )
+    return rows
+
+
+def cause_rows(result: audit_module.AuditResult, price: Decimal | None) -> list[CauseRow]:
+    return [
+        CauseRow(
+            total.cause,
+            total.label,
+            audit_module.CAUSES[total.cause][1],
+            total.charges,
+            float(total.tokens),
+            _value(float(total.tokens), price),
+        )
+        for total in result.by_cause()
+    ]
+
+
+def warning_rows(
+    result: audit_module.AuditResult,
+    labels: Mapping[str, str],
+    machines: Mapping[str, str],
+    names: Mapping[int, str],
+) -> list[WarningRow]:
+    rows = []
+    for overlap in result.warnings:
+        start, end = overlap.start.astimezone(UTC), overlap.end.astimezone(UTC)
+        lines = _sessions(overlap.sessions, machines)
+        rows.append(
+            WarningRow(
+                day=overlap.day,
+                user=labels.get(overlap.user, figures.ANONYMOUS),
+                product=names.get(overlap.product, "?"),
+                machines=" and ".join(machines.get(m, m) for m in overlap.machines),
+                span=f"{start:%H:%M}–{end:%H:%M} UTC"
+                if start.date() == end.date()
+                else f"{start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M} UTC",
+                minutes=round(overlap.duration.total_seconds() / 60),
+                sessions="; ".join(lines),
+                session_lines=lines,
+            )
+        )
+    return rows

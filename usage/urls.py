@@ -15,6 +15,7 @@ urlpatterns = [
     ),
     path(TEAM + "users/", views.UsersView.as_view(), name="usage_users"),
     path(TEAM + "users/<str:slug>/", views.UserDetailView.as_view(), name="usage_user"),
+    path("teams/<str:team_id>/audit/", views.AuditView.as_view(), name="usage_audit"),
     path(TEAM + "raw.csv", views.RawExportView.as_view(), {"fmt": "csv"}, name="usage_raw_csv"),
     path(TEAM + "raw.xlsx", views.RawExportView.as_view(), {"fmt": "xlsx"}, name="usage_raw_xlsx"),
 ]

@@ -664,3 +664,85 @@ def token_changes(team: Team, today: date, snapshot) -> list[Change]:
                     )
                 )
     return sorted(changes, key=lambda c: c.date, reverse=True)
+
+
+# ------------------------------------------------------------------ audit (SPEC §11)
+
+
+class AuditView(TeamUsageMixin, View):
+    """Reported charges held against the charges the session logs explain: findings by
+    cause with the tokens and value at stake, compliance warnings, the evidence file."""
+
+    tab = "audit"
+    template = "usage/audit.html"
+
+    def export_response(
+        self, request: HttpRequest, available: dict[str, tuple[Table, list]], stem: str
+    ) -> HttpResponse | None:
+        return super().export_response(request, available, stem.replace("usage-", "audit-", 1))
+
+    def data(self, team: Team, **kwargs: Any) -> dict:
+        from flex.advisor_selectors import token_price
+
+        found = selectors.team_audit(team, self.range, self.labels)
+        price = token_price(self.partner, self.today)
+        context: dict[str, Any] = {
+            "coverage": found.coverage,
+            "reported_outside": found.reported_outside,
+            "price": price,
+            "result": None,
+            "has_any_sessions": True,
+            "exports": {},
+        }
+        result = found.result
+        if result is None:
+            context["has_any_sessions"] = selectors.has_sessions(team)
+            return context
+        names = selectors.product_names(
+            {v.reported.product for v in result.verdicts}
+            | {w.product for w in result.warnings}
+            | {c.product for c in result.charges}
+        )
+        evidence = tables.evidence_rows(
+            result, found.labels, found.machines, names, price.price, price.currency
+        )
+        # Day, then user and product as the page shows them (labels, names).
+        evidence.sort(key=lambda r: (r.day, figures.sort_label(r.user), r.product, r.version))
+        findings = [row for row in evidence if row.cause != "expected"]
+        causes = tables.cause_rows(result, price.price)
+        warnings = tables.warning_rows(result, found.labels, found.machines, names)
+        at_stake = float(result.tokens_at_stake)
+        chart = None
+        if findings:
+            chart = _svg(
+                charts.hbar_chart(
+                    [(c.label, c.tokens) for c in causes],
+                    label="Tokens at stake by cause",
+                    testid="cause-chart",
+                    colour=charts.RED,
+                )
+            )
+        context.update(
+            result=result,
+            findings=findings,
+            finding_count=len(findings),
+            causes=causes,
+            warnings=warnings,
+            tokens_at_stake=at_stake,
+            value_at_stake=(float(result.tokens_at_stake * price.price) if price.price else None),
+            expected_count=sum(1 for c in result.charges if c.tokens),
+            seat_count=sum(1 for c in result.charges if c.seat),
+            unreported_tokens=float(sum(c.tokens for c in result.unreported)),
+            cause_chart=chart,
+            findings_table=self.show(tables.AUDIT_FINDINGS, findings),
+            causes_table=self.show(tables.AUDIT_CAUSES, causes),
+            warnings_table=self.show(tables.AUDIT_WARNINGS, warnings),
+            evidence_table=self.show(tables.AUDIT_EVIDENCE, evidence),
+            exports={
+                "evidence": (tables.AUDIT_EVIDENCE, evidence),
+                "findings": (tables.AUDIT_FINDINGS, findings),
+                "causes": (tables.AUDIT_CAUSES, causes),
+                "warnings": (tables.AUDIT_WARNINGS, warnings),
+            },
+        )
+        return context
