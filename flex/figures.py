@@ -13,13 +13,16 @@ from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from fractions import Fraction
 
-from flex.ledger import ONE_DAY, PackState, TeamLedger, UsageSeries, draw_order
+from flex.ledger import ONE_DAY, PackState, TeamLedger, UsageSeries
 
 EXPIRING_SOON_DAYS = 90
 
 
 def round_half_up(value: Fraction) -> int:
-    """Nearest integer, halves rounded up (3.5 -> 4, 2.5 -> 3), computed exactly."""
+    """Nearest integer, halves rounded up (3.5 -> 4, 2.5 -> 3), computed exactly.
+
+    The figures compute it in integers: round_half_up(n / m) == (2n + m) // 2m for m > 0.
+    """
     return math.floor(value + Fraction(1, 2))
 
 
@@ -82,37 +85,75 @@ class FlexFigures:
 
 
 _FLEX_FIELD_NAMES = tuple(f.name for f in fields(FlexFigures))
+_TEAM_VALUE_NAMES = tuple(f.name for f in fields(TeamFigures))[2:]
+_EXPIRING_SOON = timedelta(days=EXPIRING_SOON_DAYS)
+
+
+def active_pool(ledger: TeamLedger, as_of: date) -> list[tuple]:
+    """The packs of `ledger` active on `as_of`, in draw order, as the figures read them:
+    (end, quantity, order number, start, seller, remaining) tuples (what
+    flex.ledger.lone_summary() gives for a lone team)."""
+    return sorted(
+        (p.end_date, p.quantity, p.order_number, p.start_date, p.seller_csn, p.remaining)
+        for p in ledger.packs
+        if p.is_active(as_of)
+    )
 
 
 def team_figures(ledger: TeamLedger, usage: UsageSeries, as_of: date) -> TeamFigures:
     """The team-level figures, from a ledger replayed up to `as_of` and the team's usage."""
     if ledger.as_of != as_of:
         raise ValueError(f"ledger of {ledger.team_id} is as of {ledger.as_of}, not {as_of}")
-    active = ledger.active_packs(as_of)
-    total = sum(p.quantity for p in active)
-    balance = sum(p.remaining for p in active)
-    used_30 = usage.between(as_of - timedelta(days=30), as_of - ONE_DAY)
-    used_180 = usage.between(as_of - timedelta(days=180), as_of - ONE_DAY)
-    # The forecast runs at the 30-day rate, or the 180-day one when nothing was used lately.
-    daily_rate = Fraction(used_30, 30) if used_30 else Fraction(used_180, 180)
-    forecast = forward_forecast(active, daily_rate, as_of)
-    expiring_until = as_of + timedelta(days=EXPIRING_SOON_DAYS)
-    return TeamFigures(
-        team_id=ledger.team_id,
-        as_of=as_of,
-        flex_total_tokens=total,
-        flex_tokens_balance=balance,
-        flex_tokens_consumption=total - balance,
-        flex_balance_rate=balance / total if total else None,
-        flex_consumption_rate_30=used_30 / 30,
-        flex_consumption_rate_180=used_180 / 180,
-        tokens_used_30=used_30,
-        tokens_used_180=used_180,
-        overage_tokens=ledger.overage_tokens,
-        expired_unused_tokens=ledger.expired_unused_tokens,
-        projected_runout_date=forecast.runout_date,
-        forecast_expiring_unused=round_half_up(forecast.expiring_unused),
-        tokens_expiring_90d=sum(p.remaining for p in active if p.end_date <= expiring_until),
+    until = usage.cum_at(as_of - ONE_DAY)
+    values = team_values(
+        active_pool(ledger, as_of),
+        until - usage.cum_at(as_of - timedelta(days=31)),
+        until - usage.cum_at(as_of - timedelta(days=181)),
+        ledger.overage_tokens,
+        ledger.expired_unused_tokens,
+        as_of,
+    )
+    return TeamFigures(ledger.team_id, as_of, *values)
+
+
+def team_values(
+    active: Sequence[tuple],
+    used_30: int,
+    used_180: int,
+    overage: int,
+    expired_unused: int,
+    as_of: date,
+) -> tuple:
+    """The values of TeamFigures after (team_id, as_of), in field order.
+
+    `active`: the active packs in draw order (active_pool()); used_30 and used_180: tokens
+    used on D-30 ... D-1 and D-180 ... D-1.
+    """
+    total = balance = expiring_90d = 0
+    expiring_until = as_of + _EXPIRING_SOON
+    for end, quantity, _, _, _, remaining in active:
+        total += quantity
+        balance += remaining
+        if end <= expiring_until:
+            expiring_90d += remaining
+    # The forecast runs at the 30-day rate, or the 180-day one when nothing was used lately:
+    # per_day / scale tokens a day, kept exact by counting in 1/scale tokens.
+    per_day, scale = (used_30, 30) if used_30 else (used_180, 180)
+    runout, expiring = _forecast(active, total, per_day, scale, as_of)
+    return (
+        total,
+        balance,
+        total - balance,
+        balance / total if total else None,
+        used_30 / 30,
+        used_180 / 180,
+        used_30,
+        used_180,
+        overage,
+        expired_unused,
+        runout,
+        (2 * expiring + scale) // (2 * scale),  # round_half_up(expiring / scale)
+        expiring_90d,
     )
 
 
@@ -122,31 +163,55 @@ def partner_figures(
     """The SPP row of `team` for the partner `partner_csn` (whose packs are its own)."""
     if team.as_of != as_of or ledger.as_of != as_of:
         raise ValueError(f"figures of {team.team_id} are not as of {as_of}")
-    own = [p for p in ledger.active_packs(as_of) if p.seller_csn == partner_csn]
-    purchased = sum(p.quantity for p in own)
-    latest_end = max((p.end_date for p in own), default=None)
-    return FlexFigures(
-        team_id=team.team_id,
-        partner_csn=partner_csn,
-        as_of=as_of,
-        flex_total_tokens=team.flex_total_tokens,
-        flex_tokens_balance=team.flex_tokens_balance,
-        flex_tokens_consumption=team.flex_tokens_consumption,
-        flex_purchased_tokens=purchased,
-        flex_additional_tokens=team.flex_total_tokens - purchased,
-        flex_start_date=min((p.start_date for p in own), default=None),
-        flex_latest_end_date=latest_end,
-        flex_balance_rate=team.flex_balance_rate,
-        flex_consumption_rate_30=team.flex_consumption_rate_30,
-        flex_consumption_rate_180=team.flex_consumption_rate_180,
-        flex_projected_end_date=projected_end_date(
-            team.flex_total_tokens, team.flex_tokens_balance, team.tokens_used_30, latest_end, as_of
-        ),
-        overage_tokens=team.overage_tokens,
-        expired_unused_tokens=team.expired_unused_tokens,
-        projected_runout_date=team.projected_runout_date,
-        forecast_expiring_unused=team.forecast_expiring_unused,
-        tokens_expiring_90d=team.tokens_expiring_90d,
+    team_part = tuple(getattr(team, name) for name in _TEAM_VALUE_NAMES)
+    values = partner_values(team_part, active_pool(ledger, as_of), partner_csn, as_of)
+    return FlexFigures(team.team_id, partner_csn, as_of, *values)
+
+
+def partner_values(team: tuple, active: Sequence[tuple], partner_csn: str, as_of: date) -> tuple:
+    """The values of FlexFigures after (team_id, partner_csn, as_of), in field order (the
+    snapshot's SNAPSHOT_FIELDS), from team_values() and the same active packs."""
+    (
+        total,
+        balance,
+        consumption,
+        balance_rate,
+        rate_30,
+        rate_180,
+        used_30,
+        _,
+        overage,
+        expired_unused,
+        runout,
+        forecast_expiring,
+        expiring_90d,
+    ) = team
+    purchased = 0
+    first_start = latest_end = None
+    for end, quantity, _, start, seller, _ in active:
+        if seller == partner_csn:
+            purchased += quantity
+            if first_start is None or start < first_start:
+                first_start = start
+            if latest_end is None or end > latest_end:
+                latest_end = end
+    return (
+        total,
+        balance,
+        consumption,
+        purchased,
+        total - purchased,
+        first_start,
+        latest_end,
+        balance_rate,
+        rate_30,
+        rate_180,
+        projected_end_date(total, balance, used_30, latest_end, as_of),
+        overage,
+        expired_unused,
+        runout,
+        forecast_expiring,
+        expiring_90d,
     )
 
 
@@ -155,13 +220,15 @@ def projected_end_date(
 ) -> date | None:
     """D + round_half_up(balance / rate_30) days, never after the partner's latest end.
 
-    rate_30 = used_30 / 30, so balance / rate_30 = balance * 30 / used_30, kept exact.
+    rate_30 = used_30 / 30, so balance / rate_30 = balance * 30 / used_30, kept exact:
+    round_half_up(n / m) = floor((2n + m) / 2m) in integers.
     """
     if total == 0:
         return None
     if used_30 == 0:
         return latest_end
-    projected = as_of + timedelta(days=round_half_up(Fraction(balance * 30, used_30)))
+    days = (60 * balance + used_30) // (2 * used_30)
+    projected = as_of + timedelta(days=days)
     return min(projected, latest_end) if latest_end is not None else projected
 
 
@@ -174,37 +241,49 @@ def forward_forecast(packs: Sequence[PackState], daily_rate: Fraction, as_of: da
     pack expires before that, the last end date (the last day tokens exist). With a zero
     rate the pool never runs dry: everything left expires and the runout is the last end.
     No runout when the packs hold no quantity at all (total == 0).
+    """
+    active = sorted(
+        (p.end_date, p.quantity, p.order_number, p.start_date, p.seller_csn, p.remaining)
+        for p in packs
+    )
+    total = sum(p.quantity for p in packs)
+    runout, expiring = _forecast(active, total, daily_rate.numerator, daily_rate.denominator, as_of)
+    return Forecast(runout, Fraction(expiring, daily_rate.denominator))
+
+
+def _forecast(
+    active: Sequence[tuple], total: int, per_day: int, scale: int, as_of: date
+) -> tuple[date | None, int]:
+    """forward_forecast() at per_day / scale tokens a day, in integers: returns the runout
+    date and the tokens expiring unused, counted in 1/scale tokens.
 
     Priority puts the earliest end first, so the pool is drawn in expiry order: between two
     consecutive end dates the draw of the whole segment is taken at once.
     """
-    if not packs or sum(p.quantity for p in packs) == 0:
-        return Forecast(None, Fraction(0))
-    ordered = sorted(packs, key=draw_order)
-    last_end = ordered[-1].end_date
-    if daily_rate <= 0:
-        return Forecast(last_end, Fraction(sum(p.remaining for p in ordered)))
-
-    # Exact and fast: count in 1/denominator tokens, so the daily draw is an integer.
-    scale, per_day = daily_rate.denominator, daily_rate.numerator
-    left = [p.remaining * scale for p in ordered]
+    if not active or total == 0:
+        return None, 0
+    last_end = active[-1][0]
+    if per_day <= 0:
+        return last_end, scale * sum(item[5] for item in active)
+    left = [item[5] * scale for item in active]
+    count = len(active)
     expiring = 0
     day = as_of + ONE_DAY
-    index = 0  # ordered[index:] are the packs still live on `day`
+    index = 0  # active[index:] are the packs still live on `day`
     while True:
-        while index < len(ordered) and ordered[index].end_date < day:
+        while index < count and active[index][0] < day:
             expiring += left[index]
             left[index] = 0
             index += 1
-        if index == len(ordered):
-            return Forecast(last_end, Fraction(expiring, scale))
-        segment_end = ordered[index].end_date
+        if index == count:
+            return last_end, expiring
+        segment_end = active[index][0]
         segment_days = (segment_end - day).days + 1
         full_days = sum(left[index:]) // per_day  # days the live pool covers in full
         if full_days < segment_days:
-            return Forecast(day + timedelta(days=full_days), Fraction(expiring, scale))
+            return day + timedelta(days=full_days), expiring
         demand = per_day * segment_days
-        for position in range(index, len(ordered)):
+        for position in range(index, count):
             taken = min(left[position], demand)
             left[position] -= taken
             demand -= taken

@@ -44,6 +44,9 @@ EXPIRED_WINDOW_DAYS = 365
 # Days before D whose cumulative usage the Flex figures read (rates over 30 and 180 days).
 RATE_WINDOWS_DAYS = (30, 180)
 
+_OVERAGE_SPAN = timedelta(days=OVERAGE_WINDOW_DAYS - 1)
+_EXPIRED_SPAN = timedelta(days=EXPIRED_WINDOW_DAYS)
+
 
 # --------------------------------------------------------------------------- input data
 
@@ -254,20 +257,30 @@ def interval_starts(packs: Iterable[Pack], events: Iterable[TokenEvent], as_of: 
 
     The last one is as_of + 1 (the end of the replay); the first is where the replay starts.
     """
-    starts = {overage_window_start(as_of), as_of + ONE_DAY}
-    for pack in packs:
-        if pack.start_date <= as_of:
-            starts.add(pack.start_date)
-            if pack.end_date < as_of:
-                starts.add(pack.end_date + ONE_DAY)
-    for event in events:
-        if event.date <= as_of:
-            starts.add(event.date)
+    return _starts(
+        [(pack.start_date, pack.end_date) for pack in packs], [e.date for e in events], as_of
+    )
+
+
+def _starts(
+    spans: Iterable[tuple[date, date]], event_days: Iterable[date], as_of: date
+) -> list[date]:
+    """interval_starts() of packs given as (start, end) pairs and of events given as days."""
+    starts = {as_of - _OVERAGE_SPAN, as_of + ONE_DAY}
+    add = starts.add
+    for start, end in spans:
+        if start <= as_of:
+            add(start)
+            if end < as_of:
+                add(end + ONE_DAY)
+    for day in event_days:
+        if day <= as_of:
+            add(day)
     return sorted(starts)
 
 
 def overage_window_start(as_of: date) -> date:
-    return as_of - timedelta(days=OVERAGE_WINDOW_DAYS - 1)
+    return as_of - _OVERAGE_SPAN
 
 
 def boundary_dates(packs: Iterable[Pack], events: Iterable[TokenEvent], as_of: date) -> set[date]:
@@ -280,6 +293,151 @@ def boundary_dates(packs: Iterable[Pack], events: Iterable[TokenEvent], as_of: d
     for window in RATE_WINDOWS_DAYS:
         days.add(as_of - timedelta(days=window + 1))
     return days
+
+
+# ------------------------------------------------------------------- the draw kernel
+
+
+def _draw_interval(pool: Sequence[tuple], remaining: list[int], first: date, demand: int) -> int:
+    """Draw the `demand` tokens a team used on the interval that begins on `first`.
+
+    `pool` is the team's pool in draw order (draw_order(): earliest end, smaller pack, order
+    number), each item a tuple that begins (end date, quantity, order number, first usable
+    day); `remaining[i]` is what item i holds, updated in place. Only the packs usable on
+    `first` give tokens: the active set does not change inside an interval, so drawing its
+    total at once fills the packs exactly as drawing it day by day would. Returns the
+    demand no pack could meet (overage). The one implementation of steps 2 and 3 of SPEC §3:
+    the lone-team path and the generic group replay both draw through it.
+    """
+    for index, item in enumerate(pool):
+        left = remaining[index]
+        if left and item[3] <= first <= item[0]:
+            if left >= demand:
+                remaining[index] = left - demand
+                return 0
+            remaining[index] = 0
+            demand -= left
+    return demand
+
+
+# ------------------------------------------------------------ a team on its own (fast)
+#
+# A team that no move, merge or adjustment touches (nearly every team) is replayed without
+# PackState objects: its pool is a sorted list of tuples whose draw order never changes,
+# and what is left in each pack is one list of ints. replay() takes this path for such
+# teams; the recompute calls it directly (flex.services). tests/flex/test_ledger.py proves
+# it equal to the generic group replay and to the literal daily oracle.
+
+PoolItem = tuple  # (end_date, quantity, order_number, start_date, seller_csn, *anything)
+
+
+def lone_pool(packs: Iterable[PoolItem], as_of: date) -> list[PoolItem]:
+    """The packs of a lone team that started by `as_of`, in draw order.
+
+    Each pack is a tuple (end_date, quantity, order_number, start_date, seller_csn, ...),
+    so that sorting the tuples sorts by draw_order() (order numbers are unique). The packs
+    must be valid (see _valid_packs): unique order numbers, quantity >= 0, end >= start.
+    """
+    return sorted([item for item in packs if item[3] <= as_of])
+
+
+def lone_starts(pool: Sequence[PoolItem], as_of: date) -> list[date]:
+    """interval_starts() of a lone team's pool (no events)."""
+    return _starts([(item[3], item[0]) for item in pool], (), as_of)
+
+
+def lone_probe_days(starts: Sequence[date], as_of: date) -> list[date]:
+    """The days whose cumulative usage replay_lone() and the figures read, in this order:
+    the day before each interval start, then as_of - 1, as_of - 31 and as_of - 181 (the
+    rate windows). Together they are boundary_dates() of the lone team."""
+    return [day - ONE_DAY for day in starts] + [
+        as_of - timedelta(days=1 + w) for w in (0, *RATE_WINDOWS_DAYS)
+    ]
+
+
+def replay_lone(
+    pool: Sequence[PoolItem], starts: Sequence[date], cums: Sequence[int]
+) -> tuple[list[int], list[tuple[date, date, int]]]:
+    """Replay a lone team's pool over its interval starts.
+
+    `cums[k]` is the team's cumulative usage of every day before starts[k]. Returns what is
+    left in each pack of the pool at the close of step 3 of as_of (for a pack that ended
+    before as_of: what expired unused), and the overage periods (first day, last day,
+    tokens) in date order.
+    """
+    remaining = [item[1] for item in pool]
+    overage = []
+    first = starts[0]
+    before = cums[0]
+    for index in range(1, len(starts)):
+        after = cums[index]
+        if after > before:
+            unmet = _draw_interval(pool, remaining, first, after - before)
+            if unmet:
+                overage.append((first, starts[index] - ONE_DAY, unmet))
+        first = starts[index]
+        before = after
+    return remaining, overage
+
+
+def lone_summary(
+    pool: Sequence[PoolItem],
+    remaining: Sequence[int],
+    overage: Sequence[tuple[date, date, int]],
+    as_of: date,
+) -> tuple[list[tuple], int, int]:
+    """What the Flex figures read of a lone team's replay: the active packs of as_of in draw
+    order as (end, quantity, order number, start, seller, remaining) tuples, the overage
+    tokens and the expired-unused tokens (TeamLedger's windows)."""
+    active = []
+    expired = 0
+    expired_from = as_of - _EXPIRED_SPAN
+    for item, left in zip(pool, remaining, strict=True):
+        end = item[0]
+        if end >= as_of:
+            active.append((end, item[1], item[2], item[3], item[4], left))
+        elif end >= expired_from:
+            expired += left
+    window = as_of - _OVERAGE_SPAN
+    return active, sum(tokens for first, _, tokens in overage if first >= window), expired
+
+
+def _lone_ledger(
+    team_id: str,
+    pool: Sequence[PoolItem],
+    remaining: Sequence[int],
+    overage: Sequence[tuple[date, date, int]],
+    as_of: date,
+) -> TeamLedger:
+    """The TeamLedger of a lone team's replay (what replay() returns for it)."""
+    packs = []
+    for item, left in zip(pool, remaining, strict=True):
+        end, quantity, order_number, start, seller = item[:5]
+        expired = left if end < as_of else 0
+        packs.append(
+            PackState(
+                order_number=order_number,
+                seller_csn=seller,
+                team_id=team_id,
+                start_date=start,
+                end_date=end,
+                available_from=start,
+                quantity=quantity,
+                used=quantity - left,
+                remaining=left - expired,
+                expired=expired,
+            )
+        )
+    packs.sort(key=lambda s: (s.start_date, s.order_number))
+    periods = [OveragePeriod(first, last, tokens) for first, last, tokens in overage]
+    return TeamLedger(team_id=team_id, as_of=as_of, packs=packs, overage_periods=periods)
+
+
+def _cum_before(usage: UsageSeries, day: date) -> int:
+    return usage.cum_at(day - ONE_DAY) if day > date.min else 0
+
+
+# ------------------------------------------------------------------------ generic replay
 
 
 def replay(
@@ -299,6 +457,20 @@ def replay(
     valid_packs = _valid_packs(packs, result.warnings)
     due_events = [event for event in events if event.date <= as_of]
     for group in _linked_groups(valid_packs, due_events, usage_by_team, result.warnings):
+        if len(group.teams) == 1 and not group.events:
+            (team,) = group.teams
+            items = [
+                (p.end_date, p.quantity, p.order_number, p.start_date, p.seller_csn)
+                for p in group.packs
+            ]
+            pool = lone_pool(items, as_of)
+            if pool or team in usage_by_team:
+                usage = usage_by_team.get(team, EMPTY_USAGE)
+                starts = lone_starts(pool, as_of)
+                cums = [_cum_before(usage, day) for day in starts]
+                remaining, overage = replay_lone(pool, starts, cums)
+                result[team] = _lone_ledger(team, pool, remaining, overage, as_of)
+            continue
         replayer = _GroupReplay(group, usage_by_team, as_of)
         replayer.run()
         result.warnings.extend(replayer.warnings)
@@ -464,16 +636,20 @@ class _GroupReplay:
             demand = usage.between(first, last)
             if demand <= 0:
                 continue
-            active = [s for s in self.states[team] if s.is_active(first) and s.remaining]
-            for state in sorted(active, key=draw_order):
-                taken = min(state.remaining, demand)
-                state.used += taken
-                state.remaining -= taken
-                demand -= taken
-                if demand == 0:
-                    break
-            if demand:
-                self.overage[team].append(OveragePeriod(first, last, demand))
+            held = sorted(
+                (s for s in self.states[team] if s.in_pool and s.remaining), key=draw_order
+            )
+            pool = [
+                (s.end_date, s.quantity, s.order_number, max(s.start_date, s.available_from))
+                for s in held
+            ]
+            remaining = [s.remaining for s in held]
+            unmet = _draw_interval(pool, remaining, first, demand)
+            for state, left in zip(held, remaining, strict=True):
+                state.used += state.remaining - left
+                state.remaining = left
+            if unmet:
+                self.overage[team].append(OveragePeriod(first, last, unmet))
 
     # --- token events
 

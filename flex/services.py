@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.util
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -27,7 +28,7 @@ from django.utils import timezone
 
 import quotes.services
 from flex import ledger
-from flex.figures import FlexFigures, partner_figures, team_figures
+from flex.figures import partner_figures, partner_values, team_figures, team_values
 from flex.models import Pack, RecomputeRun, TokenEvent
 from spp.dates import business_date
 
@@ -84,11 +85,20 @@ def recompute(
     chunks = list(team_chunks(None if team_pks is None else set(team_pks)))
     if workers > 1 and len(chunks) > 1:
         connections.close_all()  # each process opens its own
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        pool = multiprocessing.get_context("fork").Pool(
+            min(workers, len(chunks)), initializer=_worker_started
+        )
+        try:
             for part in pool.imap_unordered(partial(_chunk_job, as_of=as_of), chunks):
                 result.teams += part.teams
                 result.snapshots += part.snapshots
                 result.warnings.extend(part.warnings)
+            pool.close()  # the workers leave cleanly, closing their connections
+        except BaseException:
+            pool.terminate()
+            raise
+        finally:
+            pool.join()
     else:
         for chunk in chunks:
             _recompute_chunk(chunk, as_of, result)
@@ -110,12 +120,15 @@ def team_chunks(wanted: set[int] | None = None) -> Iterable[list[int]]:
     return _chunks(_groups(wanted), CHUNK_TEAMS)
 
 
+def _worker_started() -> None:
+    """A worker process keeps its connection for all the chunks it takes (a new backend
+    per chunk costs its start and cold catalog caches) and closes it when it leaves."""
+    multiprocessing.util.Finalize(None, connections.close_all, exitpriority=10)
+
+
 def _chunk_job(chunk: list[int], as_of: date) -> RecomputeResult:
     result = RecomputeResult(as_of=as_of)
-    try:
-        _recompute_chunk(chunk, as_of, result)
-    finally:
-        connections.close_all()
+    _recompute_chunk(chunk, as_of, result)
     return result
 
 
@@ -175,7 +188,9 @@ def _groups(wanted: set[int] | None) -> list[list[int]]:
     without reading every pack of the platform.
     """
     if wanted is None:
-        teams = set(Pack.unscoped.using(MAINT).values_list("team_id", flat=True).distinct())
+        with connections[MAINT].cursor() as cursor:
+            cursor.execute("SELECT DISTINCT team_id FROM flex_pack")
+            teams = {pk for (pk,) in cursor.fetchall()}
         edges = _move_edges(None)
     else:
         teams, edges = set(wanted), []
@@ -230,77 +245,218 @@ def _chunks(groups: list[list[int]], size: int) -> Iterable[list[int]]:
 
 
 def _recompute_chunk(team_pks: list[int], as_of: date, result: RecomputeResult) -> None:
-    with transaction.atomic(using=MAINT):
+    with transaction.atomic(using=MAINT), connections[MAINT].cursor() as cursor:
         # Per-team locks taken in ascending order: runs over disjoint teams go in
         # parallel, runs over the same team wait for each other, and none deadlocks.
-        with connections[MAINT].cursor() as cursor:
-            cursor.execute(
-                "SELECT count(pg_advisory_xact_lock(%s, t::int)) FROM "
-                "(SELECT unnest(%s::bigint[]) AS t ORDER BY 1) ordered",
-                [LOCK_KEY, team_pks],
-            )
-        teams, account_names = {}, {}
-        for pk, team_id, account_name in _rows(
-            "SELECT t.id, t.team_id, a.name FROM teams_team t "
-            "JOIN teams_account a ON a.id = t.account_id WHERE t.id = ANY(%s)",
-            [team_pks],
-        ):
-            teams[pk] = team_id
-            account_names[team_id] = account_name
-        packs, quote_orders = _load_packs(team_pks, teams)
-        events = _load_events(team_pks, teams)
-        usage = _load_usage(teams, packs, events, as_of)
-        replayed = ledger.replay(packs, events, usage, as_of)
-        result.warnings.extend(replayed.warnings)
-
-        links = _links(team_pks)
-        rows: list[tuple[int, int, FlexFigures, str]] = []
-        for pk, team_id in teams.items():
-            team_ledger = replayed.get(team_id)
-            if team_ledger is None or not team_ledger.packs:
-                continue  # never had a pack: not on anybody's Flex list (SPEC §6)
-            figures = team_figures(team_ledger, usage.get(team_id, ledger.EMPTY_USAGE), as_of)
-            active = team_ledger.active_packs(as_of)
-            for partner_pk, csn in links.get(pk, []):
-                row = partner_figures(figures, team_ledger, csn, as_of)
-                won = any(p.seller_csn == csn and p.order_number in quote_orders for p in active)
-                customer = account_names[team_id] if won else "n/a"
-                rows.append((partner_pk, pk, row, customer))
-        _write_snapshots(team_pks, as_of, rows)
+        cursor.execute(
+            "SELECT count(pg_advisory_xact_lock(%s, t::int)), now() FROM "
+            "(SELECT unnest(%s::bigint[]) AS t ORDER BY 1) ordered",
+            [LOCK_KEY, team_pks],
+        )
+        started = cursor.fetchone()[1]
+        teams, account_names, links = _load_teams(cursor, team_pks)
+        packs, quote_orders = _load_packs(cursor, team_pks)
+        events = _load_events(cursor, team_pks, teams)
+        rows = _figure_rows(
+            cursor, as_of, teams, packs, events, links, quote_orders, account_names, result
+        )
+        _write_snapshots(cursor, team_pks, as_of, rows, started)
         quotes.services.sync_leads(team_pks, as_of, using=MAINT)
         quotes.services.raise_alerts(team_pks, as_of, using=MAINT)
         result.teams += len(teams)
         result.snapshots += len(rows)
 
 
-def _load_packs(team_pks: list[int], teams: dict[int, str]) -> tuple[list[ledger.Pack], set[str]]:
-    packs: list[ledger.Pack] = []
-    quote_orders: set[str] = set()
-    for order, team_pk, csn, quantity, start, end, source in _rows(
-        "SELECT order_number, team_id, seller_csn, quantity, start_date, end_date, source "
+# (partner pk, team pk, the FlexFigures values after team, partner and date, customer)
+Row = tuple[int, int, tuple, str]
+
+
+def _figure_rows(
+    cursor,
+    as_of: date,
+    teams: dict[int, str],
+    packs: dict[int, list[tuple]],
+    events: list[ledger.TokenEvent],
+    links: dict[int, list[tuple[int, str]]],
+    quote_orders: set[str],
+    account_names: dict[int, str],
+    result: RecomputeResult,
+) -> list[Row]:
+    """Every snapshot row of the chunk.
+
+    A team that no event touches and whose packs are all valid (nearly every team) takes
+    the lone-team path of the ledger, on tuples; the others are replayed by move/merge
+    group (ledger.replay), as before. Teams nobody is linked to get no row, and a lone
+    one is not even replayed. The usage of both comes from one probe query.
+    """
+    generic = _generic_teams(teams, packs, events)
+    probes: list[tuple[int, date]] = []
+    plans = []
+    for pk, items in packs.items():
+        if pk in generic or pk not in links:
+            continue
+        pool = ledger.lone_pool(items, as_of)
+        if not pool:
+            continue  # no pack started yet: not on anybody's Flex list (SPEC §6)
+        starts = ledger.lone_starts(pool, as_of)
+        probes.extend([(pk, day) for day in ledger.lone_probe_days(starts, as_of)])
+        plans.append((pk, pool, starts))
+    generic_days = _boundary_days(
+        {pk: teams[pk] for pk in generic},
+        [
+            ledger.Pack(i[2], teams[pk], i[4], i[1], i[3], i[0])
+            for pk in generic
+            for i in packs.get(pk, ())
+        ],
+        events,
+        as_of,
+    )
+    lone_probes = len(probes)
+    for pk in generic:
+        probes.extend([(pk, day) for day in sorted(generic_days[teams[pk]])])
+    cums = _probe_usage(cursor, probes)
+
+    rows: list[Row] = []
+    position = 0
+    for pk, pool, starts in plans:
+        count = len(starts)
+        remaining, overage = ledger.replay_lone(pool, starts, cums[position : position + count])
+        until, before_30, before_180 = cums[position + count : position + count + 3]
+        position += count + 3
+        active, overage_tokens, expired = ledger.lone_summary(pool, remaining, overage, as_of)
+        team = team_values(
+            active, until - before_30, until - before_180, overage_tokens, expired, as_of
+        )
+        for partner_pk, csn in links[pk]:
+            won = quote_orders and any(
+                item[4] == csn and item[2] in quote_orders for item in active
+            )
+            customer = account_names[pk] if won else "n/a"
+            rows.append((partner_pk, pk, partner_values(team, active, csn, as_of), customer))
+    if generic:
+        points: dict[int, list[tuple[date, int]]] = defaultdict(list)
+        for (pk, day), cum in zip(probes[lone_probes:], cums[lone_probes:], strict=True):
+            points[pk].append((day, cum))
+        rows.extend(
+            _generic_rows(
+                as_of, generic, teams, packs, events, points, links, quote_orders,
+                account_names, result,
+            )
+        )  # fmt: skip
+    return rows
+
+
+def _generic_teams(
+    teams: dict[int, str], packs: dict[int, list[tuple]], events: list[ledger.TokenEvent]
+) -> set[int]:
+    """Teams that an event touches (with their packs' teams) or that hold a pack the
+    ledger must skip with a warning: the generic replay handles them."""
+    pk_of = {team_id: pk for pk, team_id in teams.items()}
+    named = set()
+    if events:
+        pack_team = {item[2]: pk for pk, items in packs.items() for item in items}
+        for event in events:
+            named.add(pack_team.get(event.order_number or ""))
+            named.add(pk_of.get(event.from_team_id or ""))
+            named.add(pk_of.get(event.to_team_id or ""))
+    for pk, items in packs.items():
+        if any(item[1] < 0 or item[0] < item[3] for item in items):
+            named.add(pk)
+    named.discard(None)
+    return named
+
+
+def _generic_rows(
+    as_of: date,
+    generic: set[int],
+    teams: dict[int, str],
+    packs: dict[int, list[tuple]],
+    events: list[ledger.TokenEvent],
+    points: dict[int, list[tuple[date, int]]],
+    links: dict[int, list[tuple[int, str]]],
+    quote_orders: set[str],
+    account_names: dict[int, str],
+    result: RecomputeResult,
+) -> list[Row]:
+    usage = {teams[pk]: ledger.UsageSeries.from_prefix(sorted(p)) for pk, p in points.items()}
+    replayed = ledger.replay(
+        [
+            ledger.Pack(order, teams[pk], seller, quantity, start, end)
+            for pk in generic
+            for end, quantity, order, start, seller in packs.get(pk, ())
+        ],
+        events,
+        usage,
+        as_of,
+    )
+    result.warnings.extend(replayed.warnings)
+    rows: list[Row] = []
+    for pk in sorted(generic):
+        team_ledger = replayed.get(teams[pk])
+        if team_ledger is None or not team_ledger.packs:
+            continue  # never had a pack: not on anybody's Flex list (SPEC §6)
+        figures = team_figures(team_ledger, usage.get(teams[pk], ledger.EMPTY_USAGE), as_of)
+        active = team_ledger.active_packs(as_of)
+        for partner_pk, csn in links.get(pk, []):
+            row = partner_figures(figures, team_ledger, csn, as_of)
+            won = any(p.seller_csn == csn and p.order_number in quote_orders for p in active)
+            customer = account_names[pk] if won else "n/a"
+            rows.append((partner_pk, pk, tuple(getattr(row, f) for f in SNAPSHOT_FIELDS), customer))
+    return rows
+
+
+def _load_teams(
+    cursor, team_pks: list[int]
+) -> tuple[dict[int, str], dict[int, str], dict[int, list[tuple[int, str]]]]:
+    """Team ids, account names and linked partners (pk, CSN) of the chunk's teams."""
+    cursor.execute(
+        "SELECT t.id, t.team_id, a.name, l.partner_id, p.csn FROM teams_team t "
+        "JOIN teams_account a ON a.id = t.account_id "
+        "LEFT JOIN teams_teamlink l ON l.team_id = t.id "
+        "LEFT JOIN spp_partner p ON p.id = l.partner_id "
+        "WHERE t.id = ANY(%s)",
+        [team_pks],
+    )
+    teams: dict[int, str] = {}
+    account_names: dict[int, str] = {}
+    links: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for pk, team_id, account_name, partner_pk, csn in cursor.fetchall():
+        teams[pk] = team_id
+        account_names[pk] = account_name
+        if partner_pk is not None:
+            links[pk].append((partner_pk, csn))
+    return teams, account_names, links
+
+
+def _load_packs(cursor, team_pks: list[int]) -> tuple[dict[int, list[tuple]], set[str]]:
+    """Packs per team pk as ledger pool items (end, quantity, order, start, seller), and the
+    order numbers of packs that come from accepted quotes."""
+    cursor.execute(
+        "SELECT team_id, end_date, quantity, order_number, start_date, seller_csn, source "
         "FROM flex_pack WHERE team_id = ANY(%s)",
         [team_pks],
-    ):
-        packs.append(ledger.Pack(order, teams[team_pk], csn, quantity, start, end))
+    )
+    packs: dict[int, list[tuple]] = defaultdict(list)
+    quote_orders: set[str] = set()
+    for team_pk, end, quantity, order, start, seller, source in cursor.fetchall():
+        packs[team_pk].append((end, quantity, order, start, seller))
         if source == Pack.Source.QUOTE:
             quote_orders.add(order)
     return packs, quote_orders
 
 
-def _load_events(team_pks: list[int], teams: dict[int, str]) -> list[ledger.TokenEvent]:
+def _load_events(cursor, team_pks: list[int], teams: dict[int, str]) -> list[ledger.TokenEvent]:
     """Events of the chunk's packs and teams, in the order they happened."""
-    with connections[MAINT].cursor() as cursor:
-        cursor.execute(
-            """
-            SELECT e.kind, e.date, p.order_number, e.from_team_id, e.to_team_id, e.quantity, e.reason
-            FROM flex_tokenevent e LEFT JOIN flex_pack p ON p.id = e.pack_id
-            WHERE p.team_id = ANY(%(teams)s) OR e.from_team_id = ANY(%(teams)s)
-               OR e.to_team_id = ANY(%(teams)s)
-            ORDER BY e.date, e.id
-            """,
-            {"teams": team_pks},
-        )
-        rows = cursor.fetchall()
+    cursor.execute(
+        """
+        SELECT e.kind, e.date, p.order_number, e.from_team_id, e.to_team_id, e.quantity, e.reason
+        FROM flex_tokenevent e LEFT JOIN flex_pack p ON p.id = e.pack_id
+        WHERE p.team_id = ANY(%(teams)s) OR e.from_team_id = ANY(%(teams)s)
+           OR e.to_team_id = ANY(%(teams)s)
+        ORDER BY e.date, e.id
+        """,
+        {"teams": team_pks},
+    )
     return [
         ledger.TokenEvent(
             kind=kind,
@@ -311,44 +467,48 @@ def _load_events(team_pks: list[int], teams: dict[int, str]) -> list[ledger.Toke
             quantity=quantity,
             reason=reason,
         )
-        for kind, day, order, from_pk, to_pk, quantity, reason in rows
+        for kind, day, order, from_pk, to_pk, quantity, reason in cursor.fetchall()
     ]
 
 
-def _load_usage(
-    teams: dict[int, str], packs: list[ledger.Pack], events: list[ledger.TokenEvent], as_of: date
-) -> dict[str, ledger.UsageSeries]:
-    """Cumulative usage of every team at exactly the dates its group's replay reads.
+_EPOCH = date(2000, 1, 1).toordinal()
 
-    The (team, day) pairs go in by COPY and come back by ordinal: hundreds of thousands
-    of them per run, so no per-value parameter conversion on either side.
+
+def _probe_usage(cursor, probes: list[tuple[int, date]]) -> list[int]:
+    """Cumulative usage of each (team pk, day): the roll-up's running total of the team's
+    latest day <= day (0 before its first), in the order given.
+
+    One index probe each, bounded to the week before the day: a btree scan reads every
+    matching entry of its leaf page, so an open-ended `day <= x` walks a page of the
+    team's history per probe (more than twice slower); only a team with no usage in that
+    week needs the second, open-ended probe. Tens of thousands of pairs per chunk: they go
+    in as two array literals (days as offsets from 2000-01-01) and come back by ordinal.
     """
-    days_by_team = _boundary_days(teams, packs, events, as_of)
-    pairs = [(team_id, pk, day) for pk, team_id in teams.items() for day in days_by_team[team_id]]
-    payload = "".join(f"{pk}\t{day.isoformat()}\n" for _, pk, day in pairs)
-    with connections[MAINT].cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS spp_usage_bounds "
-            "(ord serial, team_id bigint, day date) ON COMMIT DROP"
-        )
-        with cursor.connection.cursor().copy(
-            "COPY spp_usage_bounds (team_id, day) FROM STDIN"
-        ) as copy:
-            copy.write(payload)
-        cursor.execute(
-            """
-            SELECT b.ord,
-                   COALESCE((SELECT u.cum_tokens FROM usage_usagedaily u
-                             WHERE u.team_id = b.team_id AND u.day <= b.day
-                             ORDER BY u.day DESC LIMIT 1), 0)
-            FROM spp_usage_bounds b ORDER BY b.ord
-            """
-        )
-        cums = cursor.fetchall()
-    points: dict[str, list[tuple[date, int]]] = defaultdict(list)
-    for (team_id, _, day), (_, cum) in zip(pairs, cums, strict=True):
-        points[team_id].append((day, cum))
-    return {team_id: ledger.UsageSeries.from_prefix(sorted(p)) for team_id, p in points.items()}
+    if not probes:
+        return []
+    offsets: dict[date, str] = {}
+    teams, days = [], []
+    for pk, day in probes:
+        offset = offsets.get(day)
+        if offset is None:
+            offset = offsets[day] = str(day.toordinal() - _EPOCH)
+        teams.append(pk)
+        days.append(offset)
+    cursor.execute(
+        f"""
+        SELECT COALESCE({_PROBE.format(since="AND u.day >= b.day - 7")}, {_PROBE.format(since="")}, 0)
+        FROM (SELECT team, DATE '2000-01-01' + shift AS day, ord
+              FROM unnest(%s::bigint[], %s::int[]) WITH ORDINALITY AS p(team, shift, ord)) b
+        ORDER BY b.ord
+        """,
+        ["{" + ",".join(map(str, teams)) + "}", "{" + ",".join(days) + "}"],
+    )
+    return [cum for (cum,) in cursor.fetchall()]
+
+
+_PROBE = """(SELECT u.cum_tokens FROM usage_usagedaily u
+             WHERE u.team_id = b.team AND u.day <= b.day {since}
+             ORDER BY u.day DESC LIMIT 1)"""
 
 
 def _boundary_days(
@@ -387,56 +547,54 @@ def _boundary_days(
     return {team_id: days_of_group[find(team_id)] for team_id in group_of}
 
 
-def _links(team_pks: list[int]) -> dict[int, list[tuple[int, str]]]:
-    links: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for team_pk, partner_pk, csn in _rows(
-        "SELECT l.team_id, l.partner_id, p.csn FROM teams_teamlink l "
-        "JOIN spp_partner p ON p.id = l.partner_id WHERE l.team_id = ANY(%s)",
-        [team_pks],
-    ):
-        links[team_pk].append((partner_pk, csn))
-    return links
+_SNAPSHOT_COLUMNS = ["partner_id", "team_id", "as_of", *SNAPSHOT_FIELDS, "customer", "computed_at"]
 
 
-def _rows(statement: str, params: list) -> list[tuple]:
-    """Raw reads of a chunk: one array parameter instead of thousands of placeholders."""
-    with connections[MAINT].cursor() as cursor:
-        cursor.execute(statement, params)
-        return cursor.fetchall()
+def _write_snapshots(cursor, team_pks: list[int], as_of: date, rows: list[Row], now) -> None:
+    """Replace the chunk's snapshots of `as_of`: rows of these teams that no longer exist
+    go, the others are written afresh by one COPY straight into the table (spp_maint
+    bypasses row-level security). The teams' advisory locks keep concurrent runs apart."""
+    cursor.execute(
+        "DELETE FROM flex_flexsnapshot WHERE team_id = ANY(%s) AND as_of = %s", [team_pks, as_of]
+    )
+    if not rows:
+        return
+    with cursor.connection.cursor().copy(
+        f"COPY flex_flexsnapshot ({', '.join(_SNAPSHOT_COLUMNS)}) FROM STDIN"
+    ) as copy:
+        copy.write(_copy_text(rows, as_of, now))
 
 
-def _write_snapshots(
-    team_pks: list[int], as_of: date, rows: list[tuple[int, int, FlexFigures, str]]
-) -> None:
-    """Upsert the chunk's rows and drop rows of these teams that no longer exist."""
-    columns = ["partner_id", "team_id", "as_of", *SNAPSHOT_FIELDS, "customer"]
-    with connections[MAINT].cursor() as cursor:
-        cursor.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS spp_snapshot_stage ON COMMIT DELETE ROWS AS "
-            f"SELECT {', '.join(columns)} FROM flex_flexsnapshot WITH NO DATA"
+class _DayText(dict):
+    """date -> 'YYYY-MM-DD', None -> the COPY null; each day formatted once."""
+
+    def __missing__(self, day: date | None) -> str:
+        text = self[day] = r"\N" if day is None else day.isoformat()
+        return text
+
+
+def _copy_text(rows: list[Row], as_of: date, now) -> str:
+    """The rows in COPY's text format (columns of _SNAPSHOT_COLUMNS)."""
+    day = _DayText()
+    tail = f"\t{now.isoformat()}\n"
+    lines = []
+    for partner_pk, team_pk, v, customer in rows:
+        (
+            total, balance, consumption, purchased, additional, start, latest_end, rate,
+            rate_30, rate_180, projected_end, overage, expired, runout, forecast, expiring,
+        ) = v  # fmt: skip
+        lines.append(
+            f"{partner_pk}\t{team_pk}\t{day[as_of]}\t{total}\t{balance}\t{consumption}\t"
+            f"{purchased}\t{additional}\t{day[start]}\t{day[latest_end]}\t"
+            f"{day[None] if rate is None else repr(float(rate))}\t{float(rate_30)!r}\t"
+            f"{float(rate_180)!r}\t{day[projected_end]}\t{overage}\t{expired}\t{day[runout]}\t"
+            f"{forecast}\t{expiring}\t{_copy_escape(customer)}{tail}"
         )
-        with cursor.connection.cursor().copy(
-            f"COPY spp_snapshot_stage ({', '.join(columns)}) FROM STDIN"
-        ) as copy:
-            for partner_pk, team_pk, figures, customer in rows:
-                values = figures.as_dict()
-                copy.write_row(
-                    [partner_pk, team_pk, as_of, *(values[f] for f in SNAPSHOT_FIELDS), customer]
-                )
-        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in [*SNAPSHOT_FIELDS, "customer"])
-        cursor.execute(
-            f"""
-            INSERT INTO flex_flexsnapshot ({", ".join(columns)}, computed_at)
-            SELECT {", ".join(columns)}, now() FROM spp_snapshot_stage
-            ON CONFLICT (partner_id, team_id, as_of) DO UPDATE SET {updates}, computed_at = now()
-            """
-        )
-        cursor.execute(
-            """
-            DELETE FROM flex_flexsnapshot s
-            WHERE s.team_id = ANY(%s) AND s.as_of = %s
-              AND NOT EXISTS (SELECT 1 FROM spp_snapshot_stage g
-                              WHERE g.partner_id = s.partner_id AND g.team_id = s.team_id)
-            """,
-            [team_pks, as_of],
-        )
+    return "".join(lines)
+
+
+def _copy_escape(text: str) -> str:
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+        text = text.replace("\r", "\\r")
+    return text
