@@ -18,4 +18,11 @@ urlpatterns = [
         views.ExportJobDownloadView.as_view(),
         name="flex_export_download",
     ),
+    path("advisor/", views.AdvisorPortfolioView.as_view(), name="flex_advisor_portfolio"),
+    path("teams/<str:team_id>/advisor/", views.AdvisorView.as_view(), name="flex_advisor"),
+    path(
+        "teams/<str:team_id>/advisor/print/",
+        views.AdvisorPrintView.as_view(),
+        name="flex_advisor_print",
+    ),
 ]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -19,15 +21,22 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.views import View
 
-from flex import export, selectors, tables
+from flex import advisor_selectors, advisor_tables, export, selectors, tables
 from flex.filtersets import FlexSnapshotFilterSet
 from flex.forms import ColumnChoiceForm
+from flex.templatetags.spp_format import pct
 from quotes import selectors as quote_selectors
+from spp import charts
 from spp.models import Role
 from spp.roles import Perm
 from spp.views import PartnerScopedMixin
+from usage import ranges as usage_ranges
+from usage import tables as usage_tables
+from usage import views as usage_views
+from usage.views import TeamUsageMixin, UsageMixin
 
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
@@ -390,3 +399,245 @@ def _status_payload(job_id: str, job: dict) -> dict:
         if job.get("state") == "done"
         else "",
     }
+
+
+# ------------------------------------------------------------------ Flex advisor (SPEC §10)
+
+
+ADVISOR_RANGE = "12m"  # a year of usage: segments, a season and yearly costs read best
+ADVISOR_TOP = 10  # rows of the printed report's tables
+SEAT_HIDDEN = ("days_used", "currency", "note")
+
+
+class AdvisorRangeMixin:
+    """The advisor's default range is the past 12 complete months, not the usage pages'
+    30 days (an explicit range in the URL still wins)."""
+
+    def setup_range(self, request: HttpRequest) -> None:
+        super().setup_range(request)
+        if not any(request.GET.get(key) for key in ("range", "start", "end")):
+            self.range = usage_ranges.preset(ADVISOR_RANGE, self.today)
+
+
+class AdvisorView(AdvisorRangeMixin, TeamUsageMixin, View):
+    """A team's advisor tab: who should move to named seats and what that saves, forecast
+    waste and the refill that avoids running dry, segments, product mix, seasonality, and
+    from session logs short-session waste and off-hours use."""
+
+    tab = "advisor"
+    template = "flex/advisor.html"
+
+    def export_response(self, request, available, stem):
+        return super().export_response(request, available, stem.replace("usage-", "advisor-", 1))
+
+    def data(self, team, **kwargs) -> dict:
+        advice = advisor_selectors.team_advice(
+            team, self.range, self.partner, self.today, self.labels
+        )
+        return advisor_context(self, advice)
+
+
+class AdvisorPrintView(AdvisorView):
+    """The advisor as one printable page the partner hands to the customer."""
+
+    template = "flex/advisor_print.html"
+
+    def data(self, team, **kwargs) -> dict:
+        context = super().data(team, **kwargs)
+        context["partner"] = self.partner
+        context["back"] = self.url("flex_advisor", team.team_id)
+        context["top"] = ADVISOR_TOP
+        # Narrower charts for the sheet: drawn at about their printed size, their labels
+        # stay legible on paper.
+        advice = context["advice"]
+        mix = context["mix_rows"][:6]
+        if mix:
+            context["mix_chart"] = _advisor_svg(
+                charts.hbar_chart(
+                    [(m.product, m.tokens) for m in mix],
+                    label="Tokens per product",
+                    testid="report-mix-chart",
+                    notes=[pct(m.share) for m in mix],
+                    width=340,
+                )
+            )
+        if advice.season.months:
+            peak = advice.season.peak
+            context["season_chart"] = _advisor_svg(
+                charts.column_chart(
+                    [m.name for m in advice.season.months],
+                    [m.tokens for m in advice.season.months],
+                    highlight=advice.season.months.index(peak) if peak else None,
+                    average=advice.season.average,
+                    label="Average tokens by calendar month",
+                    testid="report-season-chart",
+                    width=380,
+                    height=170,
+                )
+            )
+        return context
+
+
+def advisor_context(view, advice) -> dict:
+    """The advisor page's (and its print's) context: tables, charts, headline figures."""
+    names = advice.names
+    segment_of = {s.user: s.segment for s in advice.segments}
+    seats = advisor_tables.seat_rows(advice.seats, segment_of, names)
+    users = advisor_tables.user_rows(advice.segments)
+    mix = advisor_tables.mix_rows(advice.mix, names)
+    sessions = (
+        advisor_tables.session_rows(advice.sessions, advice.session_labels, names)
+        if advice.sessions
+        else []
+    )
+    movers = [row for row in seats if row.cheaper]
+    saving = sum(row.saving or 0 for row in movers)
+    saving_currency = next(iter(advice.savings.saving_year), advice.price.currency)
+    charts_ = {}
+    if advice.users:
+        charts_["segment_chart"] = _advisor_svg(
+            charts.hbar_chart(
+                [(c.label, c.users) for c in advice.segment_counts],
+                unit="users",
+                label="Users per segment",
+                testid="segment-chart",
+                notes=[pct(c.share) if c.users else "" for c in advice.segment_counts],
+                width=520,
+            )
+        )
+        charts_["mix_chart"] = _advisor_svg(
+            charts.hbar_chart(
+                [(m.product, m.tokens) for m in mix[:8]],
+                label="Tokens per product",
+                testid="mix-chart",
+                notes=[pct(m.share) for m in mix[:8]],
+                width=520,
+            )
+        )
+    if advice.season.months:
+        charts_["season_chart"] = _advisor_svg(
+            charts.column_chart(
+                [m.name for m in advice.season.months],
+                [m.tokens for m in advice.season.months],
+                highlight=advice.season.months.index(advice.season.peak)
+                if advice.season.peak
+                else None,
+                average=advice.season.average,
+                label="Average tokens by calendar month",
+                testid="season-chart",
+                width=640,
+                height=210,
+            )
+        )
+    break_even = _break_even_rows(advice, names)
+    exports = {
+        "seats": (advisor_tables.SEATS, seats),
+        "users": (advisor_tables.USERS, users),
+        "segments": (advisor_tables.SEGMENTS, advice.segment_counts),
+        "mix": (advisor_tables.MIX, mix),
+        "season": (advisor_tables.SEASON, advice.season.months),
+    }
+    if advice.sessions is not None:
+        exports["sessions"] = (advisor_tables.SESSIONS, sessions)
+    shown = view.show(advisor_tables.SEATS, seats, sortable=True)
+    seats_sorted, _ = usage_tables.sort_rows(seats, advisor_tables.SEATS, view.sort)
+    return {
+        "advice": advice,
+        "seats": shown,
+        # The page leaves out what its footnote says once (currency) or a title holds.
+        "seat_headers": [h for h in shown.headers if h["column"].key not in SEAT_HIDDEN],
+        "seat_rows": seats,
+        "seat_rows_sorted": seats_sorted,
+        "movers": movers,
+        "saving": saving,
+        "saving_currency": saving_currency,
+        "users_table": view.show(advisor_tables.USERS, users, sortable=False),
+        "segments_table": view.show(advisor_tables.SEGMENTS, advice.segment_counts),
+        "mix_table": view.show(advisor_tables.MIX, mix),
+        "mix_rows": mix,
+        "season_table": view.show(advisor_tables.SEASON, advice.season.months),
+        "sessions_table": view.show(advisor_tables.SESSIONS, sessions),
+        "session_rows": sessions,
+        "break_even": break_even,
+        "power_users": next((c.users for c in advice.segment_counts if c.segment == "power"), 0),
+        "print_url": view.url("flex_advisor_print", view.team.team_id),
+        **charts_,
+        "exports": exports,
+    }
+
+
+@dataclass(frozen=True)
+class BreakEven:
+    product: str
+    rate: Decimal
+    named_price: Decimal
+    token_price: Decimal
+    currency: str
+    days: float
+    users_above: int
+
+
+def _break_even_rows(advice, names) -> list[BreakEven]:
+    """Per product compared: the break-even days a month and how many users are above."""
+    rows: dict[int, BreakEven] = {}
+    for a in advice.seats:
+        if a.break_even_days is None:
+            continue
+        known = rows.get(a.product)
+        above = (known.users_above if known else 0) + (1 if a.cheaper_on_named else 0)
+        rows[a.product] = BreakEven(
+            names.get(a.product, "?"),
+            a.daily_rate,
+            a.named_cost_year,
+            a.token_price,
+            a.currency,
+            a.break_even_days,
+            above,
+        )
+    return sorted(rows.values(), key=lambda r: r.product)
+
+
+def _advisor_svg(markup: str):
+    return mark_safe(markup)  # noqa: S308 — built by spp.charts, every text escaped
+
+
+class AdvisorPortfolioView(AdvisorRangeMixin, UsageMixin, View):
+    """The partner's teams ranked by the yearly saving of moving users to named seats, and
+    by the tokens forecast to expire unused."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        self.setup_range(request)
+        savings = advisor_selectors.portfolio_savings(self.partner, self.range, self.today)
+        waste = advisor_selectors.portfolio_waste(self.partner, self.today)
+        response = self.export_response(
+            request,
+            {
+                "savings": (advisor_tables.PORTFOLIO_SAVINGS, savings),
+                "waste": (advisor_tables.PORTFOLIO_WASTE, waste),
+            },
+            f"advisor-portfolio-{self.partner.csn}",
+        )
+        if response is not None:
+            return response
+        link = lambda row: self.url("flex_advisor", row.team_id)  # noqa: E731
+        currencies = sorted({row.currency for row in savings})
+        context = {
+            **self.range_context(),
+            "usage_query": usage_views._query(self.range_params),
+            "can_export": self.may(Perm.EXPORT),
+            "savings": self.show(
+                advisor_tables.PORTFOLIO_SAVINGS_SCREEN, savings, link=link, link_key="team_name"
+            ),
+            "waste": self.show(
+                advisor_tables.PORTFOLIO_WASTE_SCREEN, waste, link=link, link_key="team_name"
+            ),
+            "saving_total": sum(row.saving for row in savings),
+            "saving_currency": currencies[0] if len(currencies) == 1 else "",
+            "saving_teams": len({row.team_id for row in savings}),
+            "saving_users": sum(row.users for row in savings),
+            "waste_total": sum(row.waste for row in waste),
+            "waste_value": sum(row.value or 0 for row in waste),
+            "waste_currency": waste[0].currency if waste else self.partner.currency,
+            "full_months": len(advisor_selectors.full_months_of(self.range)),
+        }
+        return render(request, "flex/advisor_portfolio.html", context)
