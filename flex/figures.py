@@ -257,36 +257,33 @@ def _forecast(
     """forward_forecast() at per_day / scale tokens a day, in integers: returns the runout
     date and the tokens expiring unused, counted in 1/scale tokens.
 
-    Priority puts the earliest end first, so the pool is drawn in expiry order: between two
-    consecutive end dates the draw of the whole segment is taken at once.
+    Priority puts the earliest end first, so the pool is drawn in expiry order: from one
+    end date to the next, the draw of the whole segment is taken at once from the packs in
+    order, then the pack that ends there expires with what it has left.
     """
     if not active or total == 0:
         return None, 0
-    last_end = active[-1][0]
     if per_day <= 0:
-        return last_end, scale * sum(item[5] for item in active)
+        return active[-1][0], scale * sum(item[5] for item in active)
     left = [item[5] * scale for item in active]
-    count = len(active)
+    live = sum(left)  # what the packs not expired yet hold
     expiring = 0
-    day = as_of + ONE_DAY
-    index = 0  # active[index:] are the packs still live on `day`
-    while True:
-        while index < count and active[index][0] < day:
-            expiring += left[index]
-            left[index] = 0
-            index += 1
-        if index == count:
-            return last_end, expiring
-        segment_end = active[index][0]
-        segment_days = (segment_end - day).days + 1
-        full_days = sum(left[index:]) // per_day  # days the live pool covers in full
-        if full_days < segment_days:
-            return day + timedelta(days=full_days), expiring
-        demand = per_day * segment_days
-        for position in range(index, count):
-            taken = min(left[position], demand)
-            left[position] -= taken
-            demand -= taken
-            if demand == 0:
-                break
-        day = segment_end + ONE_DAY
+    day = as_of.toordinal() + 1  # the first day not drawn yet (ordinals: plain ints)
+    for index, item in enumerate(active):
+        end = item[0].toordinal()
+        if end >= day:  # draw day ... end from the live packs, this one first
+            days = end - day + 1
+            if live < per_day * days:  # the pool runs dry on this segment
+                return date.fromordinal(day + live // per_day), expiring
+            demand = per_day * days
+            live -= demand
+            position = index
+            while demand:
+                taken = min(left[position], demand)
+                left[position] -= taken
+                demand -= taken
+                position += 1
+            day = end + 1
+        expiring += left[index]  # it expires at the close of its end date
+        live -= left[index]
+    return active[-1][0], expiring

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 ONE_DAY = timedelta(days=1)
 
@@ -350,9 +351,14 @@ def lone_probe_days(starts: Sequence[date], as_of: date) -> list[date]:
     """The days whose cumulative usage replay_lone() and the figures read, in this order:
     the day before each interval start, then as_of - 1, as_of - 31 and as_of - 181 (the
     rate windows). Together they are boundary_dates() of the lone team."""
-    return [day - ONE_DAY for day in starts] + [
-        as_of - timedelta(days=1 + w) for w in (0, *RATE_WINDOWS_DAYS)
-    ]
+    days = [day - ONE_DAY for day in starts]
+    days += _rate_days(as_of)
+    return days
+
+
+@lru_cache(maxsize=8)
+def _rate_days(as_of: date) -> tuple[date, ...]:
+    return tuple(as_of - timedelta(days=1 + w) for w in (0, *RATE_WINDOWS_DAYS))
 
 
 def replay_lone(
