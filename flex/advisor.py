@@ -31,6 +31,8 @@ fixtures (tests/flex/test_advisor.py). The decisions the SPEC leaves open:
   team's country (one representative time zone per country, COUNTRY_ZONES; UTC when the
   country is unknown, and the page says which zone it used). A charge is off-hours when
   its window opened outside them.
+- **Session period**: the range; a preset range (complete months) is carried on to
+  yesterday for the session-based figures, so that the latest logs count.
 - **Short-session waste**: a charge (tokens > 0) whose 24-hour window held under 30
   minutes of use (every session of the user and product inside the window, overlaps
   counted once). A charge can be both short and off-hours; each figure counts it.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import connections
@@ -94,6 +94,9 @@ def latest_snapshot(team) -> FlexSnapshot | None:
 # ------------------------------------------------------------------ one team
 
 
+ONE_DAY = timedelta(days=1)
+
+
 @dataclass
 class TeamAdvice:
     """Everything the advisor tab, its print and its API show for one team and range."""
@@ -108,7 +111,8 @@ class TeamAdvice:
     full_months: list[date]
     waste: adv.WasteForecast | None
     snapshot: FlexSnapshot | None
-    sessions: adv.SessionWaste | None  # None: no session logs in the range
+    sessions: adv.SessionWaste | None  # None: no session logs in the period
+    session_period: DateRange  # the range, carried on to yesterday for a preset
     session_labels: dict[str, str]
     price: TokenPrice  # in the partner's currency
     names: dict[int, str]
@@ -188,17 +192,20 @@ def team_advice(team, rng: DateRange, partner: Partner, today: date, labels) -> 
             currency=price.currency,
         )
     zone = adv.zone_for(team.country or team.account.country)
-    sessions = usage_selectors.team_sessions(team, rng.start, rng.end)
+    # Session logs are recent: a preset's period (complete months) is carried on to
+    # yesterday, so that the latest logs count; a custom range is taken as it is.
+    logged = rng if rng.is_custom else ranges.custom(rng.start, max(rng.end, today - ONE_DAY))
+    sessions = usage_selectors.team_sessions(team, logged.start, logged.end)
     session_waste = None
     session_labels = labels
-    if usage_selectors.session_coverage(sessions, rng) is not None:
+    if usage_selectors.session_coverage(sessions, logged) is not None:
         charges = meter(
             sessions,
             usage_selectors.rate_book(),
-            usage_selectors.team_seats(team, rng.start, rng.end),
+            usage_selectors.team_seats(team, logged.start, logged.end),
         )
         session_waste = adv.session_waste(
-            [c for c in charges if rng.start <= c.day <= rng.end], zone
+            [c for c in charges if logged.start <= c.day <= logged.end], zone
         )
         session_labels = usage_selectors.with_session_labels(team, labels, sessions)
     products = {m.product for m in mix}
@@ -216,6 +223,7 @@ def team_advice(team, rng: DateRange, partner: Partner, today: date, labels) -> 
         waste=waste,
         snapshot=snapshot,
         sessions=session_waste,
+        session_period=logged,
         session_labels=session_labels,
         price=price,
         names=usage_selectors.product_names(products),
