@@ -401,7 +401,7 @@ def hbar_chart(
     """One horizontal bar per row (label, value), the value (and its note) at the bar's
     end: reads without hovering, and long labels (product names, causes) fit."""
     bar_h, gap, top, bottom = 16, 10, 4, 4
-    label_w = min(max((len(name) for name, _ in rows), default=4) * 6.6 + 12, 230)
+    label_w = min(max((len(name) for name, _ in rows), default=4) * 7.4 + 16, 240)
     value_w = 120
     plot_w = max(width - label_w - value_w, 40)
     height = top + len(rows) * (bar_h + gap) - gap + bottom if rows else 24
