@@ -318,7 +318,8 @@ def _figure_rows(
     one is not even replayed. The usage of both comes from one probe query.
     """
     generic = _generic_teams(teams, packs, events)
-    probes: list[tuple[int, date]] = []
+    probe_pks: list[int] = []
+    probe_days: list[date] = []
     plans = []
     for pk, items in packs.items():
         if pk in generic or pk not in links:
@@ -327,30 +328,38 @@ def _figure_rows(
         if not pool:
             continue  # no pack started yet: not on anybody's Flex list (SPEC §6)
         starts = ledger.lone_starts(pool, as_of)
-        probes.extend([(pk, day) for day in ledger.lone_probe_days(starts, as_of)])
+        days = ledger.lone_probe_days(starts, as_of)
+        del days[-3]  # as_of - 1: the probe of as_of (the last start's) gives it too
+        probe_pks += [pk] * len(days)
+        probe_days += days
         plans.append((pk, pool, starts))
-    generic_days = _boundary_days(
-        {pk: teams[pk] for pk in generic},
-        [
-            ledger.Pack(i[2], teams[pk], i[4], i[1], i[3], i[0])
-            for pk in generic
-            for i in packs.get(pk, ())
-        ],
-        events,
-        as_of,
-    )
-    lone_probes = len(probes)
-    for pk in generic:
-        probes.extend([(pk, day) for day in sorted(generic_days[teams[pk]])])
-    cums = _probe_usage(cursor, probes)
+    lone_probes = len(probe_days)
+    if generic:
+        generic_days = _boundary_days(
+            {pk: teams[pk] for pk in generic},
+            [
+                ledger.Pack(i[2], teams[pk], i[4], i[1], i[3], i[0])
+                for pk in generic
+                for i in packs.get(pk, ())
+            ],
+            events,
+            as_of,
+        )
+        for pk in generic:
+            days = sorted(generic_days[teams[pk]])
+            probe_pks += [pk] * len(days)
+            probe_days += days
+    probed = _probe_usage(cursor, probe_pks, probe_days)
+    cums = [cum for cum, _ in probed]
 
     rows: list[Row] = []
     position = 0
     for pk, pool, starts in plans:
         count = len(starts)
         remaining, overage = ledger.replay_lone(pool, starts, cums[position : position + count])
-        until, before_30, before_180 = cums[position + count : position + count + 3]
-        position += count + 3
+        until = probed[position + count - 1][1]  # cum(as_of - 1)
+        before_30, before_180 = cums[position + count : position + count + 2]
+        position += count + 2
         active, overage_tokens, expired = ledger.lone_summary(pool, remaining, overage, as_of)
         team = team_values(
             active, until - before_30, until - before_180, overage_tokens, expired, as_of
@@ -363,7 +372,9 @@ def _figure_rows(
             rows.append((partner_pk, pk, partner_values(team, active, csn, as_of), customer))
     if generic:
         points: dict[int, list[tuple[date, int]]] = defaultdict(list)
-        for (pk, day), cum in zip(probes[lone_probes:], cums[lone_probes:], strict=True):
+        for pk, day, cum in zip(
+            probe_pks[lone_probes:], probe_days[lone_probes:], cums[lone_probes:], strict=True
+        ):
             points[pk].append((day, cum))
         rows.extend(
             _generic_rows(
@@ -509,9 +520,10 @@ def _array(values: Iterable[int]) -> str:
     return "{" + ",".join(map(str, values)) + "}"
 
 
-def _probe_usage(cursor, probes: list[tuple[int, date]]) -> list[int]:
-    """Cumulative usage of each (team pk, day): the roll-up's running total of the team's
-    latest day <= day (0 before its first), in the order given.
+def _probe_usage(cursor, pks: list[int], days: list[date]) -> list[tuple[int, int]]:
+    """Cumulative usage of each (team pk, day) and of the day before: the roll-up's running
+    total of the team's latest day <= day (0 before its first), less that day's own tokens
+    for the second value. In the order given.
 
     One index probe each, bounded to the week before the day: a btree scan reads every
     matching entry of its leaf page, so an open-ended `day <= x` walks a page of the
@@ -519,31 +531,36 @@ def _probe_usage(cursor, probes: list[tuple[int, date]]) -> list[int]:
     week needs the second, open-ended probe. Tens of thousands of pairs per chunk: they go
     in as two array literals (days as offsets from 2000-01-01) and come back by ordinal.
     """
-    if not probes:
+    if not days:
         return []
     offsets: dict[date, str] = {}
-    teams, days = [], []
-    for pk, day in probes:
+    shifts = []
+    for day in days:
         offset = offsets.get(day)
         if offset is None:
             offset = offsets[day] = str(day.toordinal() - _EPOCH)
-        teams.append(pk)
-        days.append(offset)
+        shifts.append(offset)
     cursor.execute(
-        f"""
-        SELECT COALESCE({_PROBE.format(since="AND u.day >= b.day - 7")}, {_PROBE.format(since="")}, 0)
+        """
+        SELECT COALESCE(w.cum, f.cum, 0), COALESCE(w.cum - w.own, f.cum, 0)
         FROM (SELECT team, DATE '2000-01-01' + shift AS day, ord
               FROM unnest(%s::bigint[], %s::int[]) WITH ORDINALITY AS p(team, shift, ord)) b
+        LEFT JOIN LATERAL (
+            SELECT u.cum_tokens AS cum, CASE WHEN u.day = b.day THEN u.tokens ELSE 0 END AS own
+            FROM usage_usagedaily u
+            WHERE u.team_id = b.team AND u.day <= b.day AND u.day >= b.day - 7
+            ORDER BY u.day DESC LIMIT 1
+        ) w ON true
+        LEFT JOIN LATERAL (
+            SELECT u.cum_tokens AS cum FROM usage_usagedaily u
+            WHERE w.cum IS NULL AND u.team_id = b.team AND u.day <= b.day
+            ORDER BY u.day DESC LIMIT 1
+        ) f ON true
         ORDER BY b.ord
         """,
-        [_array(teams), "{" + ",".join(days) + "}"],
+        [_array(pks), "{" + ",".join(shifts) + "}"],
     )
-    return [cum for (cum,) in cursor.fetchall()]
-
-
-_PROBE = """(SELECT u.cum_tokens FROM usage_usagedaily u
-             WHERE u.team_id = b.team AND u.day <= b.day {since}
-             ORDER BY u.day DESC LIMIT 1)"""
+    return cursor.fetchall()
 
 
 def _boundary_days(

@@ -13,11 +13,14 @@ from hypothesis import strategies as st
 
 from flex.figures import (
     FlexFigures,
+    TeamFigures,
     forward_forecast,
     partner_figures,
+    partner_values,
     projected_end_date,
     round_half_up,
     team_figures,
+    team_values,
 )
 from flex.ledger import PackState, UsageSeries, boundary_dates, replay
 from tests.flex.test_ledger import SELLERS, d, pack, scenarios, series_of
@@ -400,3 +403,64 @@ def test_prefix_series_at_boundary_dates_gives_identical_figures(scenario) -> No
         for team, series in daily.items()
     }
     assert all_rows(packs, events, sparse, as_of) == all_rows(packs, events, daily, as_of)
+
+
+# ------------------------------------------ the recompute's fast path vs the generic one
+
+
+@MODERATE
+@given(scenarios())
+def test_lone_team_figures_equal_the_generic_figures(scenario) -> None:
+    """What the recompute computes for a team without events (flex.services: lone_pool,
+    lone_starts, the usage at lone_probe_days, replay_lone, lone_summary, team_values,
+    partner_values) equals team_figures/partner_figures of the generic replay on the full
+    daily series, for every partner."""
+    from flex.ledger import lone_pool, lone_probe_days, lone_starts, lone_summary, replay_lone
+    from tests.flex.test_ledger import generic_replay
+
+    packs, _, daily_by_team, as_of = scenario
+    usage = series_of(daily_by_team)
+    generic = generic_replay(packs, [], usage, as_of)
+    for team in {p.team_id for p in packs}:
+        items = [
+            (p.end_date, p.quantity, p.order_number, p.start_date, p.seller_csn)
+            for p in packs
+            if p.team_id == team
+        ]
+        pool = lone_pool(items, as_of)
+        if not pool:
+            assert team not in generic or not generic[team].packs
+            continue
+        series = usage.get(team, UsageSeries())
+        starts = lone_starts(pool, as_of)
+        cums = [series.cum_at(x) for x in lone_probe_days(starts, as_of)]
+        remaining, overage = replay_lone(pool, starts, cums[: len(starts)])
+        active, overage_tokens, expired = lone_summary(pool, remaining, overage, as_of)
+        until, before_30, before_180 = cums[len(starts) :]
+        team_part = team_values(
+            active, until - before_30, until - before_180, overage_tokens, expired, as_of
+        )
+        figures = team_figures(generic[team], series, as_of)
+        assert TeamFigures(team, as_of, *team_part) == figures
+        for partner in [*SELLERS, "P-none"]:
+            expected = partner_figures(figures, generic[team], partner, as_of)
+            assert FlexFigures(team, partner, as_of, *partner_values(
+                team_part, active, partner, as_of
+            )) == expected  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(-(10**9), 10**9), st.integers(1, 10**6))
+def test_integer_half_up_rounding_equals_the_exact_one(numerator, denominator) -> None:
+    assert (2 * numerator + denominator) // (2 * denominator) == round_half_up(
+        Fraction(numerator, denominator)
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 20_000), st.integers(1, 10**6), st.integers(0, 4000))
+def test_projected_end_in_integers_equals_the_exact_definition(balance, used_30, cap) -> None:
+    latest = AS_OF + timedelta(days=cap)
+    days = round_half_up(Fraction(balance) / Fraction(used_30, 30))
+    expected = min(AS_OF + timedelta(days=days), latest)
+    assert projected_end_date(balance + 1, balance, used_30, latest, AS_OF) == expected

@@ -586,3 +586,79 @@ def test_prefix_series_at_boundary_dates_gives_the_same_ledger(scenario) -> None
         for team, series in daily.items()
     }
     assert replay(packs, events, sparse, as_of) == replay(packs, events, daily, as_of)
+
+
+# ------------------------------------------------- the lone-team fast path vs the generic
+
+
+def generic_replay(packs, events, usage_by_team, as_of):
+    """replay() with every group on the generic path (the fast path switched off)."""
+    from flex.ledger import ReplayResult, _GroupReplay, _linked_groups, _valid_packs
+
+    result = ReplayResult()
+    valid = _valid_packs(packs, result.warnings)
+    due = [e for e in events if e.date <= as_of]
+    for group in _linked_groups(valid, due, usage_by_team, result.warnings):
+        replayer = _GroupReplay(group, usage_by_team, as_of)
+        replayer.run()
+        result.warnings.extend(replayer.warnings)
+        result.update(replayer.ledgers())
+    return result
+
+
+@MODERATE
+@given(scenarios())
+def test_lone_team_path_equals_the_generic_replay(scenario) -> None:
+    """Without events every team is replayed on its own: the tuple-based fast path gives
+    exactly the ledgers (packs, overage periods, warnings) of the generic group replay."""
+    packs, _, daily_by_team, as_of = scenario
+    usage = series_of(daily_by_team)
+    fast = replay(packs, [], usage, as_of)
+    assert fast == generic_replay(packs, [], usage, as_of)
+    assert fast.warnings == generic_replay(packs, [], usage, as_of).warnings
+
+
+@MODERATE
+@given(scenarios())
+def test_generic_replay_alone_still_equals_the_daily_oracle(scenario) -> None:
+    """The generic path (which moves and merges need) keeps matching the oracle when it
+    also replays the teams the fast path would take."""
+    packs, events, daily_by_team, as_of = scenario
+    result = generic_replay(packs, events, series_of(daily_by_team), as_of)
+    states, _, skipped = naive_replay(packs, events, daily_by_team, as_of)
+    expected = sorted(comparable(s) for s in states if s.start_date <= as_of)
+    assert sorted(comparable(s) for ledger in result.values() for s in ledger.packs) == expected
+    assert len(result.warnings) == skipped
+
+
+@MODERATE
+@given(scenarios())
+def test_lone_replay_reads_usage_only_at_its_probe_days(scenario) -> None:
+    """replay_lone() on the cumulative usage of lone_probe_days() (what the recompute
+    fetches) gives the ledger a full daily series gives."""
+    from flex.ledger import lone_pool, lone_probe_days, lone_starts, replay_lone
+
+    packs, _, daily_by_team, as_of = scenario
+    usage = series_of(daily_by_team)
+    full = replay(packs, [], usage, as_of)
+    for team in {p.team_id for p in packs}:
+        items = [
+            (p.end_date, p.quantity, p.order_number, p.start_date, p.seller_csn)
+            for p in packs
+            if p.team_id == team
+        ]
+        pool = lone_pool(items, as_of)
+        if not pool:
+            continue
+        starts = lone_starts(pool, as_of)
+        days = lone_probe_days(starts, as_of)
+        assert days[: len(starts)] == [s - DAY for s in starts]
+        assert days[len(starts) :] == [as_of - DAY * k for k in (1, 31, 181)]
+        series = usage.get(team, UsageSeries())
+        remaining, overage = replay_lone(pool, starts, [series.cum_at(x) for x in days])
+        by_order = {s.order_number: s for s in full[team].packs}
+        for item, left in zip(pool, remaining, strict=True):
+            state = by_order[item[2]]
+            assert left == state.remaining + state.expired
+            assert item[1] - left == state.used
+        assert overage == [(p.first_day, p.last_day, p.tokens) for p in full[team].overage_periods]

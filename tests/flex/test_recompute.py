@@ -14,7 +14,7 @@ from flex import services
 from flex.models import FlexSnapshot, Pack, RecomputeRun, TokenEvent
 from teams.models import TeamLink
 from tests.conftest import committed_db
-from tests.factories import add_usage, make_pack, make_partner, make_team
+from tests.factories import add_usage, make_account, make_pack, make_partner, make_team
 
 pytestmark = committed_db
 
@@ -268,3 +268,92 @@ def test_pages_show_the_last_complete_run_not_a_lone_newer_day(monkeypatch):
     services.recompute(D + timedelta(days=1))
     with partner_scope(a):
         assert latest_as_of() == D + timedelta(days=1)
+
+
+# ------------------------------------------------ the recompute's fast path, end to end
+
+
+def test_usage_of_d_counts_for_the_balance_not_for_the_rates():
+    """The probe of D also gives the running total of D-1 (less D's own tokens), and a
+    probe with no usage in the week before its day falls back to the open-ended one.
+
+    1,000 tokens from 2025-09-01 (ends 2026-08-31). Used: 7 on 2025-08-15 (before the
+    pack: overage), 100 on 2025-10-01, 50 on 2026-02-01, 30 on D-1, 20 on D. Balance 800.
+    D-30 ... D-1 holds 30 (rate_30 1.00; D's 20 is not in it), D-180 ... D-1 holds 180
+    (rate_180 1.00). Projected end D + 800, capped at 2026-08-31. The day before the
+    pack's start and D-181 have no usage in the week before them: the open-ended probe
+    answers 7; D-365 has none at all (0)."""
+    p = make_partner("5200000001", "P")
+    team = make_team("T-EDGE", "Edge", linked=[p])
+    make_pack(team, "P-1", p, 1000, date(2025, 9, 1))
+    add_usage(
+        team,
+        {
+            date(2025, 8, 15): 7,
+            date(2025, 10, 1): 100,
+            date(2026, 2, 1): 50,
+            D - timedelta(days=1): 30,
+            D: 20,
+        },
+    )
+    services.recompute(D)
+    s = snap(p, team)
+    assert (s.flex_total_tokens, s.flex_tokens_balance, s.flex_tokens_consumption) == (
+        1000,
+        800,
+        200,
+    )
+    assert (s.flex_consumption_rate_30, s.flex_consumption_rate_180) == (1.0, 1.0)
+    assert s.flex_projected_end_date == date(2026, 8, 31)
+    assert s.flex_balance_rate == 0.8
+    assert s.overage_tokens == 7
+
+
+def test_lone_teams_and_a_moved_pair_in_one_chunk():
+    """One chunk holds teams on the fast path and a move group on the generic one."""
+    a = make_partner("5200000001", "A")
+    lone = make_team("T-LONE", "Lone", linked=[a])
+    make_pack(lone, "L-1", a, 500, date(2025, 9, 1))
+    add_usage(lone, spread(date(2026, 1, 1), 10, 5))
+    old = make_team("T-OLD", "Old", linked=[a])
+    new = make_team("T-NEW", "New", linked=[a])
+    pack = make_pack(old, "A-1", a, 1000, date(2025, 9, 1))
+    add_usage(old, spread(date(2025, 9, 1), 100, 2))
+    add_usage(new, spread(date(2026, 2, 1), 10, 3))
+    TokenEvent.unscoped.using("maint").create(
+        kind="move", date=date(2026, 1, 1), pack=pack, from_team=old, to_team=new
+    )
+    assert len(list(services.team_chunks())) == 1
+    result = services.recompute(D)
+    assert (result.teams, result.snapshots) == (3, 3)
+    assert (snap(a, lone).flex_total_tokens, snap(a, lone).flex_tokens_balance) == (500, 450)
+    assert (snap(a, new).flex_total_tokens, snap(a, new).flex_tokens_balance) == (800, 770)
+    assert snap(a, old).flex_total_tokens == 0
+
+
+def test_customer_names_survive_the_copy_format():
+    """Snapshots are written by COPY in text format: a name with a tab, a backslash or a
+    line break must come back unchanged."""
+    a = make_partner("5200000001", "A")
+    name = "Tab\there \\ back\\slash\nnew line\r"
+    account = make_account("C-ODD", name)
+    team = make_team("T-ODD", "Odd", account=account, linked=[a])
+    make_pack(team, "A-Q", a, 500, date(2026, 3, 1), source=Pack.Source.QUOTE)
+    services.recompute(D)
+    assert snap(a, team).customer == name
+
+
+def test_a_recompute_leaves_the_garbage_collector_as_it_found_it():
+    import gc
+
+    a = make_partner("5200000001", "A")
+    _many_teams(a, 3)
+    assert gc.isenabled()
+    services.recompute(D)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        services.recompute(D)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
