@@ -51,6 +51,7 @@ from usage.metering import (
     RateBook,
     Seat,
     Session,
+    SessionIndex,
     day_bounds,
     meter,
     runs,
@@ -198,9 +199,10 @@ def audit(
     seats = list(seats)
     all_charges = meter(sessions, rates, seats)
     in_period = [c for c in all_charges if start <= c.day <= end]
-    sessions_of: dict[tuple, list[Session]] = defaultdict(list)
+    grouped: dict[tuple, list[Session]] = defaultdict(list)
     for session in sessions:
-        sessions_of[(session.user, session.product)].append(session)
+        grouped[(session.user, session.product)].append(session)
+    sessions_of = {pair: SessionIndex(items) for pair, items in grouped.items()}
     charges_of: dict[tuple, list[Charge]] = defaultdict(list)
     for charge in all_charges:
         charges_of[(charge.user, charge.product)].append(charge)
@@ -227,12 +229,8 @@ def audit(
             continue
         pair = (user, product)
         day_start, day_end = day_bounds(day)
-        on_day = tuple(
-            sorted(
-                (s for s in sessions_of.get(pair, []) if s.overlaps(day_start, day_end)),
-                key=lambda s: (s.start, s.end, s.version, s.machine),
-            )
-        )
+        index = sessions_of.get(pair)
+        on_day = index.overlapping(day_start, day_end) if index else ()
         explained = _allocate(rows, expected)
         seat = any(s.covers(day) for s in seats_of.get(pair, []))
         for row in rows:

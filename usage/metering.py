@@ -30,7 +30,7 @@ of 24-hour windows that cover the use, and it can only grow when use grows.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -125,6 +125,22 @@ class Run:
     @property
     def free(self) -> bool:
         return self.duration <= FREE_SESSION
+
+
+class SessionIndex:
+    """One user's sessions of one product, found by time span without a scan of them all
+    (a year of a heavy user is hundreds of sessions, and every window asks)."""
+
+    def __init__(self, sessions: Iterable[Session]) -> None:
+        self.sessions = sorted(sessions, key=lambda s: (s.start, s.end, s.version, s.machine))
+        self.starts = [s.start for s in self.sessions]
+        self.longest = max((s.end - s.start for s in self.sessions), default=timedelta(0))
+
+    def overlapping(self, start: datetime, end: datetime) -> tuple[Session, ...]:
+        """The sessions with use in [start, end), in order of start."""
+        low = bisect_left(self.starts, start - self.longest)
+        high = bisect_left(self.starts, end)
+        return tuple(s for s in self.sessions[low:high] if s.overlaps(start, end))
 
 
 @dataclass(frozen=True)
@@ -225,17 +241,12 @@ def meter(sessions: Iterable[Session], rates: RateBook, seats: Iterable[Seat] = 
             (r for r in runs(pair_sessions) if not r.free), key=lambda r: (r.start, r.end)
         )
         held = seats_of.get((user, product), [])
+        index = SessionIndex(pair_sessions)
         for opens, cause, run in _windows(used):
             day = utc_day(opens)
             rate = rates.rate(product, day)
             seat = any(s.covers(day) for s in held)
-            closes = opens + WINDOW
-            inside = tuple(
-                sorted(
-                    (s for s in pair_sessions if s.overlaps(opens, closes)),
-                    key=lambda s: (s.start, s.end, s.version, s.machine),
-                )
-            )
+            inside = index.overlapping(opens, opens + WINDOW)
             charges.append(
                 Charge(
                     user=user,
@@ -312,14 +323,19 @@ def two_machines(sessions: Iterable[Session]) -> list[Overlap]:
             per_machine[(session.user, session.product, session.machine)].append(session)
     by_pair: dict[tuple, list[Run]] = defaultdict(list)
     for (user, product, machine), items in per_machine.items():
-        # Versions do not matter here: merge the machine's sessions as one stream.
-        merged = runs(Session(user, product, "", machine, s.start, s.end, s.id) for s in items)
-        originals = sorted(items, key=lambda s: s.start)
-        for run in merged:
-            members = tuple(s for s in originals if s.start < run.end and s.end > run.start)
+        # Versions do not matter here: the machine's sessions merged as one stream.
+        items.sort(key=lambda s: (s.start, s.end))
+        group, end = [items[0]], items[0].end
+        for session in [*items[1:], None]:
+            if session is not None and session.start <= end:
+                group.append(session)
+                end = max(end, session.end)
+                continue
             by_pair[(user, product)].append(
-                Run(user, product, "", machine, run.start, run.end, members)
+                Run(user, product, "", machine, group[0].start, end, tuple(group))
             )
+            if session is not None:
+                group, end = [session], session.end
     overlaps = []
     for (user, product), machine_runs in by_pair.items():
         machine_runs.sort(key=lambda r: (r.start, r.machine))
