@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 from fractions import Fraction
+from functools import lru_cache
 
 from flex.ledger import ONE_DAY, PackState, TeamLedger, UsageSeries
 
@@ -130,7 +131,7 @@ def team_values(
     used on D-30 ... D-1 and D-180 ... D-1.
     """
     total = balance = expiring_90d = 0
-    expiring_until = as_of + _EXPIRING_SOON
+    expiring_until = _expiring_until(as_of)
     for end, quantity, _, _, _, remaining in active:
         total += quantity
         balance += remaining
@@ -155,6 +156,11 @@ def team_values(
         (2 * expiring + scale) // (2 * scale),  # round_half_up(expiring / scale)
         expiring_90d,
     )
+
+
+@lru_cache(maxsize=8)
+def _expiring_until(as_of: date) -> date:
+    return as_of + _EXPIRING_SOON
 
 
 def partner_figures(
@@ -228,8 +234,9 @@ def projected_end_date(
     if used_30 == 0:
         return latest_end
     days = (60 * balance + used_30) // (2 * used_30)
-    projected = as_of + timedelta(days=days)
-    return min(projected, latest_end) if latest_end is not None else projected
+    if latest_end is not None and days >= (latest_end - as_of).days:
+        return latest_end
+    return as_of + timedelta(days=days)
 
 
 def forward_forecast(packs: Sequence[PackState], daily_rate: Fraction, as_of: date) -> Forecast:

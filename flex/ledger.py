@@ -397,15 +397,22 @@ def lone_summary(
     tokens and the expired-unused tokens (TeamLedger's windows)."""
     active = []
     expired = 0
-    expired_from = as_of - _EXPIRED_SPAN
+    expired_from, window = _windows(as_of)
     for item, left in zip(pool, remaining, strict=True):
         end = item[0]
         if end >= as_of:
             active.append((end, item[1], item[2], item[3], item[4], left))
         elif end >= expired_from:
             expired += left
-    window = as_of - _OVERAGE_SPAN
+    if not overage:
+        return active, 0, expired
     return active, sum(tokens for first, _, tokens in overage if first >= window), expired
+
+
+@lru_cache(maxsize=8)
+def _windows(as_of: date) -> tuple[date, date]:
+    """First end date of the expired-unused window, first day of the overage window."""
+    return as_of - _EXPIRED_SPAN, as_of - _OVERAGE_SPAN
 
 
 def _lone_ledger(

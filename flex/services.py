@@ -514,6 +514,14 @@ def _load_events(cursor, pks: str, teams: dict[int, str]) -> list[ledger.TokenEv
 _EPOCH = date(2000, 1, 1).toordinal()
 
 
+class _DayShifts(dict):
+    """date -> its offset from 2000-01-01 as text; each day computed once."""
+
+    def __missing__(self, day: date) -> str:
+        text = self[day] = str(day.toordinal() - _EPOCH)
+        return text
+
+
 def _array(values: Iterable[int]) -> str:
     """An integer array literal: one text parameter, where a list would be dumped value by
     value (psycopg's list dumper costs ~2 ms per 1,000 ints)."""
@@ -533,13 +541,7 @@ def _probe_usage(cursor, pks: list[int], days: list[date]) -> list[tuple[int, in
     """
     if not days:
         return []
-    offsets: dict[date, str] = {}
-    shifts = []
-    for day in days:
-        offset = offsets.get(day)
-        if offset is None:
-            offset = offsets[day] = str(day.toordinal() - _EPOCH)
-        shifts.append(offset)
+    shifts = ",".join(map(_DayShifts().__getitem__, days))
     cursor.execute(
         """
         SELECT COALESCE(w.cum, f.cum, 0), COALESCE(w.cum - w.own, f.cum, 0)
@@ -558,7 +560,7 @@ def _probe_usage(cursor, pks: list[int], days: list[date]) -> list[tuple[int, in
         ) f ON true
         ORDER BY b.ord
         """,
-        [_array(pks), "{" + ",".join(shifts) + "}"],
+        [_array(pks), "{" + shifts + "}"],
     )
     return cursor.fetchall()
 
@@ -627,9 +629,12 @@ class _DayText(dict):
 
 
 def _copy_text(rows: list[Row], as_of: date, now) -> str:
-    """The rows in COPY's text format (columns of _SNAPSHOT_COLUMNS)."""
+    """The rows in COPY's text format (columns of _SNAPSHOT_COLUMNS). Rates are floats:
+    repr() is their shortest exact text, as psycopg's own dumper writes them."""
     day = _DayText()
     tail = f"\t{now.isoformat()}\n"
+    on = f"\t{as_of.isoformat()}\t"
+    null = day[None]
     lines = []
     for partner_pk, team_pk, v, customer in rows:
         (
@@ -637,11 +642,11 @@ def _copy_text(rows: list[Row], as_of: date, now) -> str:
             rate_30, rate_180, projected_end, overage, expired, runout, forecast, expiring,
         ) = v  # fmt: skip
         lines.append(
-            f"{partner_pk}\t{team_pk}\t{day[as_of]}\t{total}\t{balance}\t{consumption}\t"
+            f"{partner_pk}\t{team_pk}{on}{total}\t{balance}\t{consumption}\t"
             f"{purchased}\t{additional}\t{day[start]}\t{day[latest_end]}\t"
-            f"{day[None] if rate is None else repr(float(rate))}\t{float(rate_30)!r}\t"
-            f"{float(rate_180)!r}\t{day[projected_end]}\t{overage}\t{expired}\t{day[runout]}\t"
-            f"{forecast}\t{expiring}\t{_copy_escape(customer)}{tail}"
+            f"{null if rate is None else repr(rate)}\t{rate_30!r}\t{rate_180!r}\t"
+            f"{day[projected_end]}\t{overage}\t{expired}\t{day[runout]}\t{forecast}\t"
+            f"{expiring}\t{customer if customer == 'n/a' else _copy_escape(customer)}{tail}"
         )
     return "".join(lines)
 
