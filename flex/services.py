@@ -268,11 +268,13 @@ def _recompute_chunk(team_pks: list[int], as_of: date, result: RecomputeResult) 
         )
         started = cursor.fetchone()[1]
         teams, account_names, links = _load_teams(cursor, pks, (min(team_pks), max(team_pks)))
-        packs, quote_orders = _load_packs(cursor, pks)
+        packs, quote_orders, invalid = _load_packs(cursor, pks)
         events = _load_events(cursor, pks, teams)
+        generic = _generic_teams(teams, packs, events, invalid)
         rows = _figure_rows(
-            cursor, as_of, teams, packs, events, links, quote_orders, account_names, result
-        )
+            cursor, as_of, teams, packs, generic, events, links, quote_orders, account_names,
+            result,
+        )  # fmt: skip
         _write_snapshots(cursor, pks, as_of, rows, started)
         quotes.services.sync_leads(team_pks, as_of, using=MAINT)
         quotes.services.raise_alerts(team_pks, as_of, using=MAINT)
@@ -304,6 +306,7 @@ def _figure_rows(
     as_of: date,
     teams: dict[int, str],
     packs: dict[int, list[tuple]],
+    generic: set[int],
     events: list[ledger.TokenEvent],
     links: dict[int, list[tuple[int, str]]],
     quote_orders: set[str],
@@ -317,7 +320,6 @@ def _figure_rows(
     group (ledger.replay), as before. Teams nobody is linked to get no row, and a lone
     one is not even replayed. The usage of both comes from one probe query.
     """
-    generic = _generic_teams(teams, packs, events)
     probe_pks: list[int] = []
     probe_days: list[date] = []
     plans = []
@@ -386,22 +388,22 @@ def _figure_rows(
 
 
 def _generic_teams(
-    teams: dict[int, str], packs: dict[int, list[tuple]], events: list[ledger.TokenEvent]
+    teams: dict[int, str],
+    packs: dict[int, list[tuple]],
+    events: list[ledger.TokenEvent],
+    invalid: set[int],
 ) -> set[int]:
     """Teams that an event touches (with their packs' teams) or that hold a pack the
-    ledger must skip with a warning: the generic replay handles them."""
-    pk_of = {team_id: pk for pk, team_id in teams.items()}
-    named = set()
+    ledger must skip with a warning (`invalid`): the generic replay handles them."""
+    named = set(invalid)
     if events:
+        pk_of = {team_id: pk for pk, team_id in teams.items()}
         pack_team = {item[2]: pk for pk, items in packs.items() for item in items}
         for event in events:
             named.add(pack_team.get(event.order_number or ""))
             named.add(pk_of.get(event.from_team_id or ""))
             named.add(pk_of.get(event.to_team_id or ""))
-    for pk, items in packs.items():
-        if any(item[1] < 0 or item[0] < item[3] for item in items):
-            named.add(pk)
-    named.discard(None)
+        named.discard(None)
     return named
 
 
@@ -422,7 +424,7 @@ def _generic_rows(
         [
             ledger.Pack(order, teams[pk], seller, quantity, start, end)
             for pk in generic
-            for end, quantity, order, start, seller in packs.get(pk, ())
+            for end, quantity, order, start, seller, *_ in packs.get(pk, ())
         ],
         events,
         usage,
@@ -468,21 +470,26 @@ def _load_teams(
     return teams, account_names, links
 
 
-def _load_packs(cursor, pks: str) -> tuple[dict[int, list[tuple]], set[str]]:
-    """Packs per team pk as ledger pool items (end, quantity, order, start, seller), and the
-    order numbers of packs that come from accepted quotes."""
+def _load_packs(cursor, pks: str) -> tuple[dict[int, list[tuple]], set[str], set[int]]:
+    """Packs per team pk, each row a ledger pool item as it comes: (end, quantity, order,
+    start, seller, team pk, from a quote, invalid); the order numbers of packs that come
+    from accepted quotes; the teams holding a pack the ledger must skip (invalid)."""
     cursor.execute(
-        "SELECT team_id, end_date, quantity, order_number, start_date, seller_csn, source "
+        "SELECT end_date, quantity, order_number, start_date, seller_csn, team_id, "
+        "source = %s, quantity < 0 OR end_date < start_date "
         "FROM flex_pack WHERE team_id = ANY(%s::bigint[])",
-        [pks],
+        [Pack.Source.QUOTE, pks],
     )
     packs: dict[int, list[tuple]] = defaultdict(list)
     quote_orders: set[str] = set()
-    for team_pk, end, quantity, order, start, seller, source in cursor.fetchall():
-        packs[team_pk].append((end, quantity, order, start, seller))
-        if source == Pack.Source.QUOTE:
-            quote_orders.add(order)
-    return packs, quote_orders
+    invalid: set[int] = set()
+    for row in cursor.fetchall():
+        packs[row[5]].append(row)
+        if row[6]:
+            quote_orders.add(row[2])
+        if row[7]:
+            invalid.add(row[5])
+    return packs, quote_orders, invalid
 
 
 def _load_events(cursor, pks: str, teams: dict[int, str]) -> list[ledger.TokenEvent]:

@@ -357,3 +357,18 @@ def test_a_recompute_leaves_the_garbage_collector_as_it_found_it():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_an_invalid_pack_is_skipped_with_a_warning_and_its_team_still_computed():
+    """A pack that ends before it starts sends its team through the generic replay, which
+    skips the pack with a warning; the team's valid pack still counts."""
+    a = make_partner("5200000001", "A")
+    team = make_team("T-BAD", "Bad", linked=[a])
+    make_pack(team, "A-OK", a, 400, date(2025, 9, 1))
+    make_pack(team, "A-BAD", a, 999, date(2026, 1, 1), date(2025, 12, 1))
+    other = make_team("T-FINE", "Fine", linked=[a])
+    make_pack(other, "A-FINE", a, 300, date(2025, 9, 1))
+    result = services.recompute(D)
+    assert result.warnings == ["pack A-BAD: ends before it starts, skipped"]
+    assert snap(a, team).flex_total_tokens == 400
+    assert snap(a, other).flex_total_tokens == 300
