@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 import secrets
 import shutil
 import time
@@ -306,7 +307,14 @@ def job_key(job_id: str) -> str:
     return f"flex-export:{job_id}"
 
 
+JOB_ID = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24), as start_job makes
+
+
 def job_status(job_id: str) -> dict | None:
+    """The job's status, or None for an unknown job — and for anything that is not a job
+    id at all, which never reaches the cache (or the file system) as a key."""
+    if not JOB_ID.fullmatch(job_id):
+        return None
     return cache.get(job_key(job_id))
 
 

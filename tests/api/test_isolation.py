@@ -38,6 +38,8 @@ def test_b_gets_404_on_every_detail_of_a(world, b, a_quote):
         "/api/v1/teams/T-001/usage/products/",
         "/api/v1/teams/T-001/usage/users/",
         "/api/v1/teams/T-001/usage/daily/?range=12m",
+        "/api/v1/teams/T-001/advisor/",
+        "/api/v1/teams/T-001/audit/",
         "/api/v1/accounts/C-ACME/",
         f"/api/v1/contacts/{contact}/",
         "/api/v1/packs/A-LOW-1/",

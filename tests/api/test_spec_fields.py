@@ -220,7 +220,50 @@ ALLOWED: dict[str, set[str]] = {
     "ImportRefused": {"code", "message", "field_errors", "report"},
     "RowError": {"line", "reasons"},
     "Error": {"code", "message", "field_errors"},
-}
+    # SPEC §10–§11: users and machines only as pseudonymous labels; prices are the
+    # partner's own and the public catalog's; no other partner's order appears.
+    "Advisor": {
+        "team_id", "team_name", "range", "currency", "token_price", "users", "segments",
+        "users_by_segment", "named_vs_flex", "savings", "forecast", "product_mix",
+        "seasonality", "sessions",
+    },
+    "AdvisorSegment": {"segment", "label", "users", "tokens", "share"},
+    "AdvisorUser": {"user", "segment", "days_used", "avg_days_per_month", "tokens"},
+    "AdvisorSeat": {
+        "user", "product", "tokens", "days_used", "avg_days_per_month",
+        "break_even_days_per_month", "flex_cost_per_year", "named_user_cost_per_year",
+        "yearly_saving", "currency", "recommendation", "note",
+    },
+    "AdvisorSaving": {"currency", "yearly_saving"},
+    "AdvisorSavings": {"users", "seats", "yearly_saving", "not_compared"},
+    "AdvisorForecast": {
+        "as_of", "balance", "daily_rate", "rate_basis", "forecast_expiring_unused",
+        "waste_value", "latest_end", "projected_runout", "needed_until_latest_end",
+        "refill_quantity", "refill_value", "currency",
+    },
+    "AdvisorProduct": {"product", "users", "tokens", "share"},
+    "AdvisorMonth": {"month", "name", "avg_tokens", "months_in_range", "index"},
+    "AdvisorSeason": {"months", "peak_month", "peak_ratio", "average"},
+    "AdvisorSessions": {
+        "charges", "tokens", "short_session_charges", "short_session_tokens",
+        "off_hours_charges", "off_hours_tokens", "time_zone",
+    },
+    "Audit": {
+        "team_id", "team_name", "range", "audited_start", "audited_end", "not_audited",
+        "currency", "token_price", "reported_charges", "reported_tokens", "expected_charges",
+        "expected_tokens", "tokens_at_stake", "value_at_stake", "by_cause", "findings",
+        "warnings",
+    },
+    "AuditCause": {"cause", "label", "charges", "tokens_at_stake", "value_at_stake"},
+    "AuditFinding": {
+        "day", "user", "product", "version", "tokens_reported", "tokens_at_stake",
+        "value_at_stake", "cause", "cause_label", "explanation", "sessions",
+    },
+    "AuditSession": {"start", "end", "version", "machine"},
+    "AuditWarning": {
+        "day", "user", "product", "start", "end", "minutes", "machines", "sessions",
+    },
+}  # fmt: skip
 # Bodies that carry the details of single orders: only the seller's own objects.
 ORDER_DETAIL_SCHEMAS = {"Pack", "Lead", "Quote", "QuoteLine", "QuoteLineRequest", "TeamEvent"}
 

@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import committed_db
 from tests.flex.test_advisor_views import ANN, BOB, D, advised, label  # noqa: F401
 
-pytestmark = [committed_db, pytest.mark.urls("tests.usage.advisor_audit_api_urls")]
+pytestmark = committed_db
 URL = "/api/v1/teams/T-ADV/advisor/"
 
 

@@ -364,3 +364,13 @@ def test_libreoffice_opens_both_files_and_evaluates_nothing(tmp_path):
     for cell in sheet[2][1:4]:
         assert cell.data_type == "s" and cell.value.startswith("'")
     assert sheet["E2"].value == 12345
+
+
+@committed_db
+def test_malformed_export_job_ids_are_404_not_cache_keys(client_a, tenants):
+    from django.core.cache import cache
+
+    for job in ["nope", "$%C3%A2.B", "a" * 200, "x" * 31]:
+        assert client_a.get(f"/flex/export/{job}/status/").status_code == 404, job
+        assert client_a.get(f"/api/v1/flex/export/jobs/{job}/").status_code == 404, job
+    assert cache.get("flex-export:nope") is None

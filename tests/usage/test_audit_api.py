@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import committed_db
 from tests.usage.test_audit_views import ANN, BOB, D, audited, label  # noqa: F401
 
-pytestmark = [committed_db, pytest.mark.urls("tests.usage.advisor_audit_api_urls")]
+pytestmark = committed_db
 URL = "/api/v1/teams/T-AUD/audit/"
 
 

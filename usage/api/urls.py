@@ -1,6 +1,6 @@
 from django.urls import path
 
-from usage.api import views
+from usage.api import audit, views
 
 TEAM = "teams/<str:team>/usage/"
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path(TEAM + "products/", views.UsageProductsView.as_view(), name="api-usage-products"),
     path(TEAM + "users/", views.UsageUsersView.as_view(), name="api-usage-users"),
     path(TEAM + "daily/", views.UsageDailyView.as_view(), name="api-usage-daily"),
+    path("teams/<str:team>/audit/", audit.AuditView.as_view(), name="api-team-audit"),
 ]

@@ -14,6 +14,7 @@ from spp import demo_feeds
 from spp.dates import business_date
 from spp.demo import DEMO_PASSWORD, PARTNERS, seed_people, seed_relationships
 from spp.models import Partner
+from usage.demo import seed_sessions
 from usage.imports import import_file
 
 
@@ -49,6 +50,8 @@ class Command(BaseCommand):
                 if not report.ok:
                     raise CommandError(f"demo {kind} feed refused:\n{report.format()}")
                 self.stdout.write(f"  imported {kind}: {report.rows:,} rows")
+            # Session logs of a few teams, with planted discrepancies for the audit.
+            seed_sessions(seed, as_of, recompute="none")
         contacts = seed_relationships(seed)
         for day in (as_of - timedelta(days=1), as_of):
             result = services.recompute(day)
