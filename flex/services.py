@@ -256,6 +256,7 @@ def _chunks(groups: Iterable[Sequence[int]], size: int) -> Iterator[list[int]]:
 
 def _recompute_chunk(team_pks: list[int], as_of: date, result: RecomputeResult) -> None:
     pks = _array(team_pks)
+    span = (min(team_pks), max(team_pks))  # lets PostgreSQL read the chunk as index ranges
     with _gc_paused(), transaction.atomic(using=MAINT), connections[MAINT].cursor() as cursor:
         # Large chunks make large plan costs: JIT compiling would cost more than it saves.
         cursor.execute("SET LOCAL jit = off")
@@ -267,15 +268,16 @@ def _recompute_chunk(team_pks: list[int], as_of: date, result: RecomputeResult) 
             [LOCK_KEY, pks],
         )
         started = cursor.fetchone()[1]
-        teams, account_names, links = _load_teams(cursor, pks, (min(team_pks), max(team_pks)))
+        teams, links = _load_teams(cursor, pks, span)
         packs, quote_orders, invalid = _load_packs(cursor, pks)
+        account_names = _account_names(cursor, packs) if quote_orders else {}
         events = _load_events(cursor, pks, teams)
         generic = _generic_teams(teams, packs, events, invalid)
         rows = _figure_rows(
             cursor, as_of, teams, packs, generic, events, links, quote_orders, account_names,
             result,
         )  # fmt: skip
-        _write_snapshots(cursor, pks, as_of, rows, started)
+        _write_snapshots(cursor, pks, span, as_of, rows, started)
         quotes.services.sync_leads(team_pks, as_of, using=MAINT)
         quotes.services.raise_alerts(team_pks, as_of, using=MAINT)
         result.teams += len(teams)
@@ -448,26 +450,37 @@ def _generic_rows(
 
 def _load_teams(
     cursor, pks: str, span: tuple[int, int]
-) -> tuple[dict[int, str], dict[int, str], dict[int, list[tuple[int, str]]]]:
-    """Team ids, account names and linked partners (pk, CSN) of the chunk's teams."""
+) -> tuple[dict[int, str], dict[int, list[tuple[int, str]]]]:
+    """Team ids and linked partners (pk, CSN) of the chunk's teams."""
     cursor.execute(
         # The pk range lets PostgreSQL read both tables by index, not scan them whole.
-        "SELECT t.id, t.team_id, a.name, l.partner_id, p.csn FROM teams_team t "
-        "JOIN teams_account a ON a.id = t.account_id "
+        "SELECT t.id, t.team_id, l.partner_id, p.csn FROM teams_team t "
         "LEFT JOIN teams_teamlink l ON l.team_id = t.id AND l.team_id BETWEEN %s AND %s "
         "LEFT JOIN spp_partner p ON p.id = l.partner_id "
         "WHERE t.id = ANY(%s::bigint[]) AND t.id BETWEEN %s AND %s",
         [*span, pks, *span],
     )
     teams: dict[int, str] = {}
-    account_names: dict[int, str] = {}
     links: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for pk, team_id, account_name, partner_pk, csn in cursor.fetchall():
+    for pk, team_id, partner_pk, csn in cursor.fetchall():
         teams[pk] = team_id
-        account_names[pk] = account_name
         if partner_pk is not None:
             links[pk].append((partner_pk, csn))
-    return teams, account_names, links
+    return teams, links
+
+
+def _account_names(cursor, packs: dict[int, list[tuple]]) -> dict[int, str]:
+    """Account names of the teams holding a pack from an accepted quote: only they can
+    show their customer's name (SPEC §6); the others are never read."""
+    quoted = [pk for pk, items in packs.items() if any(item[6] for item in items)]
+    if not quoted:
+        return {}
+    cursor.execute(
+        "SELECT t.id, a.name FROM teams_team t JOIN teams_account a ON a.id = t.account_id "
+        "WHERE t.id = ANY(%s::bigint[])",
+        [_array(quoted)],
+    )
+    return dict(cursor.fetchall())
 
 
 def _load_packs(cursor, pks: str) -> tuple[dict[int, list[tuple]], set[str], set[int]]:
@@ -611,13 +624,16 @@ def _boundary_days(
 _SNAPSHOT_COLUMNS = ["partner_id", "team_id", "as_of", *SNAPSHOT_FIELDS, "customer", "computed_at"]
 
 
-def _write_snapshots(cursor, pks: str, as_of: date, rows: list[Row], now) -> None:
+def _write_snapshots(
+    cursor, pks: str, span: tuple[int, int], as_of: date, rows: list[Row], now
+) -> None:
     """Replace the chunk's snapshots of `as_of`: rows of these teams that no longer exist
     go, the others are written afresh by one COPY straight into the table (spp_maint
     bypasses row-level security). The teams' advisory locks keep concurrent runs apart."""
     cursor.execute(
-        "DELETE FROM flex_flexsnapshot WHERE team_id = ANY(%s::bigint[]) AND as_of = %s",
-        [pks, as_of],
+        "DELETE FROM flex_flexsnapshot "
+        "WHERE team_id = ANY(%s::bigint[]) AND team_id BETWEEN %s AND %s AND as_of = %s",
+        [pks, *span, as_of],
     )
     if not rows:
         return
