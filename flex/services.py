@@ -18,7 +18,7 @@ import multiprocessing
 import multiprocessing.util
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -84,7 +84,7 @@ def recompute(
     started = time.perf_counter()
     result = RecomputeResult(as_of=as_of)
     run = start_run(as_of) if team_pks is None else None
-    chunks = list(team_chunks(None if team_pks is None else set(team_pks)))
+    chunks = team_chunks(None if team_pks is None else set(team_pks), workers=workers)
     if workers > 1 and len(chunks) > 1:
         connections.close_all()  # each process opens its own
         pool = multiprocessing.get_context("fork").Pool(
@@ -117,9 +117,12 @@ def recompute(
     return result
 
 
-def team_chunks(wanted: set[int] | None = None) -> Iterable[list[int]]:
-    """Team pks in chunks of whole move/merge groups."""
-    return _chunks(_groups(wanted), CHUNK_TEAMS)
+def team_chunks(wanted: set[int] | None = None, *, workers: int = 1) -> list[list[int]]:
+    """Team pks in chunks of whole move/merge groups. For several workers, the chunks of
+    the last `workers` × CHUNK_TEAMS teams are halved, so that the workers finish close
+    together (the last chunk handed out is the one the others wait for)."""
+    order, linked = _groups(wanted)
+    return _chunks(order, linked, CHUNK_TEAMS, CHUNK_TEAMS * workers if workers > 1 else 0)
 
 
 def _worker_started() -> None:
@@ -183,9 +186,10 @@ def last_full_run() -> date | None:
 # ------------------------------------------------------------------ groups and chunks
 
 
-def _groups(wanted: set[int] | None) -> Iterator[Sequence[int]]:
-    """Teams to replay, grouped so that teams tied by moves or merges stay together, in
-    team pk order (so that a chunk is a compact pk range).
+def _groups(wanted: set[int] | None) -> tuple[list[int], dict[int, list[int] | None]]:
+    """Teams to replay in team pk order (so that a chunk is a compact pk range), and the
+    move/merge groups: teams tied by moves or merges are replayed together, so the first
+    member of such a group maps to the whole group and the others to None.
 
     With `wanted`, only the groups of those teams (found by following their events),
     without reading every pack of the platform.
@@ -222,11 +226,11 @@ def _groups(wanted: set[int] | None) -> Iterator[Sequence[int]]:
     members: dict[int, list[int]] = defaultdict(list)
     for pk in sorted(parent):
         members[find(pk)].append(pk)
-    for pk in sorted(teams | parent.keys()):
-        if pk not in parent:
-            yield (pk,)
-        elif members[find(pk)][0] == pk:  # its group's first member: the whole group
-            yield members[find(pk)]
+    linked: dict[int, list[int] | None] = {}
+    for group in members.values():
+        linked.update(dict.fromkeys(group[1:]))
+        linked[group[0]] = group
+    return sorted(teams | parent.keys()), linked
 
 
 def _move_edges(teams: set[int] | None) -> list[tuple[int, ...]]:
@@ -240,15 +244,28 @@ def _move_edges(teams: set[int] | None) -> list[tuple[int, ...]]:
     return [tuple(pk for pk in row if pk is not None) for row in rows]
 
 
-def _chunks(groups: Iterable[Sequence[int]], size: int) -> Iterator[list[int]]:
+def _chunks(
+    order: list[int], linked: dict[int, list[int] | None], size: int, tail: int = 0
+) -> list[list[int]]:
+    """Chunks of about `size` teams made of whole groups; the chunks that hold the last
+    `tail` teams are half as big."""
+    chunks: list[list[int]] = []
     chunk: list[int] = []
-    for group in groups:
+    left = len(order)  # teams not in a finished chunk yet
+    limit = size if left > tail else max(1, size // 2)
+    for pk in order:
+        group = linked.get(pk, (pk,))
+        if group is None:  # a later member of a group already placed
+            continue
         chunk.extend(group)
-        if len(chunk) >= size:
-            yield chunk
+        if len(chunk) >= limit:
+            chunks.append(chunk)
+            left -= len(chunk)
             chunk = []
+            limit = size if left > tail else max(1, size // 2)
     if chunk:
-        yield chunk
+        chunks.append(chunk)
+    return chunks
 
 
 # ------------------------------------------------------------------------- one chunk

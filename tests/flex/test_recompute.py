@@ -12,7 +12,7 @@ from django.db import connections
 
 from flex import services
 from flex.models import FlexSnapshot, Pack, RecomputeRun, TokenEvent
-from teams.models import TeamLink
+from teams.models import Team, TeamLink
 from tests.conftest import committed_db
 from tests.factories import add_usage, make_account, make_pack, make_partner, make_team
 
@@ -372,3 +372,24 @@ def test_an_invalid_pack_is_skipped_with_a_warning_and_its_team_still_computed()
     assert result.warnings == ["pack A-BAD: ends before it starts, skipped"]
     assert snap(a, team).flex_total_tokens == 400
     assert snap(a, other).flex_total_tokens == 300
+
+
+def test_chunks_keep_move_groups_whole_and_halve_the_tail(monkeypatch):
+    a = make_partner("5200000001", "A")
+    _many_teams(a, 25)
+    teams = list(Team.unscoped.using("maint").order_by("pk"))
+    first, last = teams[0], teams[-1]
+    monkeypatch.setattr(services, "CHUNK_TEAMS", 4)
+    assert [len(c) for c in services.team_chunks()] == [4, 4, 4, 4, 4, 4, 1]
+    assert [len(c) for c in services.team_chunks(workers=2)] == [4, 4, 4, 4, 4, 2, 2, 1]
+    pack = Pack.unscoped.using("maint").get(team=first)
+    TokenEvent.unscoped.using("maint").create(
+        kind="move", date=date(2026, 1, 1), pack=pack, from_team=first, to_team=last
+    )
+    for workers in (1, 2):
+        chunks = services.team_chunks(workers=workers)
+        assert sorted(pk for c in chunks for pk in c) == sorted(
+            Team.unscoped.using("maint").values_list("pk", flat=True)
+        )
+        (holding,) = [c for c in chunks if first.pk in c]
+        assert last.pk in holding
