@@ -90,6 +90,8 @@ def recompute(
         pool = multiprocessing.get_context("fork").Pool(
             min(workers, len(chunks)), initializer=_worker_started
         )
+        if run is not None:  # reconnect now, while the workers compute, not at the end
+            connections[MAINT].ensure_connection()
         try:
             for part in pool.imap_unordered(partial(_chunk_job, as_of=as_of), chunks):
                 result.teams += part.teams
