@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
 
-from django.db import connections, transaction
+import psycopg
+from django.db import OperationalError, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -152,12 +153,29 @@ def finish_run(run_pk: int, teams: int, snapshots: int) -> None:
     )
 
 
+ANALYZE_LOCK_WAIT = "100ms"  # per attempt; see _analyze_snapshots
+ANALYZE_ATTEMPTS = 100
+
+
 def _analyze_snapshots() -> None:
     """Fresh planner statistics after a full run: without them PostgreSQL picks the wrong
     index for the Flex list's manager lookup (seconds instead of milliseconds). Only the
-    owner may ANALYZE: the function runs with its rights (flex migration 0004)."""
-    with connections[MAINT].cursor() as cursor:
-        cursor.execute("SELECT spp_analyze_snapshots()")
+    owner may ANALYZE: the function runs with its rights (flex migration 0004).
+
+    A run leaves thousands of dead snapshot rows, so autovacuum often works on the table
+    just then, and ANALYZE waits for its lock. A wait of deadlock_timeout (1 s) would
+    cancel autovacuum's work; short attempts instead let it finish (usually well under a
+    second) and analyze right after."""
+    for attempt in range(ANALYZE_ATTEMPTS):
+        try:
+            with transaction.atomic(using=MAINT), connections[MAINT].cursor() as cursor:
+                if attempt < ANALYZE_ATTEMPTS - 1:  # the last attempt waits as long as needed
+                    cursor.execute(f"SET LOCAL lock_timeout = '{ANALYZE_LOCK_WAIT}'")
+                cursor.execute("SELECT spp_analyze_snapshots()")
+            return
+        except OperationalError as exc:
+            if not isinstance(exc.__cause__, psycopg.errors.LockNotAvailable):
+                raise
 
 
 def recompute_teams(team_pks: Iterable[int], as_of: date | None = None) -> int:

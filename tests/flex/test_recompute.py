@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date, timedelta
 
 import pytest
@@ -393,3 +394,26 @@ def test_chunks_keep_move_groups_whole_and_halve_the_tail(monkeypatch):
         )
         (holding,) = [c for c in chunks if first.pk in c]
         assert last.pk in holding
+
+
+def test_the_closing_analyze_waits_out_a_lock_in_short_attempts():
+    """The ANALYZE after a full run must not sit in one long lock wait (that is what makes
+    PostgreSQL cancel a running autovacuum after deadlock_timeout): it retries in short
+    attempts and runs as soon as the lock is free."""
+    import psycopg
+
+    a = make_partner("5200000001", "A")
+    _many_teams(a, 2)
+    settings = connections["maint"].get_connection_params()
+    holder = psycopg.connect(**settings)
+    holder.execute("LOCK TABLE flex_flexsnapshot IN SHARE UPDATE EXCLUSIVE MODE")
+    release = threading.Timer(0.5, holder.commit)
+    release.start()
+    started = time.perf_counter()
+    try:
+        services.recompute(D)
+    finally:
+        release.join()
+        holder.close()
+    assert 0.4 < time.perf_counter() - started < 5
+    assert services.last_full_run() == D
