@@ -292,9 +292,16 @@ def _chunks(
 
 
 def _recompute_chunk(team_pks: list[int], as_of: date, result: RecomputeResult) -> None:
+    # The chunk's objects are gone by the time the collector is back (a collection right
+    # after the chunk would otherwise walk them all once more).
+    with _gc_paused():
+        _recompute_chunk_data(team_pks, as_of, result)
+
+
+def _recompute_chunk_data(team_pks: list[int], as_of: date, result: RecomputeResult) -> None:
     pks = _array(team_pks)
     span = (min(team_pks), max(team_pks))  # lets PostgreSQL read the chunk as index ranges
-    with _gc_paused(), transaction.atomic(using=MAINT), connections[MAINT].cursor() as cursor:
+    with transaction.atomic(using=MAINT), connections[MAINT].cursor() as cursor:
         # Large chunks make large plan costs: JIT compiling would cost more than it saves.
         cursor.execute("SET LOCAL jit = off")
         # Per-team locks taken in ascending order: runs over disjoint teams go in
