@@ -1,13 +1,15 @@
 """The recompute: replays ledgers and writes Flex snapshots (SPEC §3–§4).
 
 Runs on the maintenance alias (it reads every seller's packs, which no partner may),
-in chunks of whole move/merge groups, each chunk in its own transaction with an
-upsert on (partner, team, as_of), so it is idempotent and can be re-run at will.
-Two recomputes running at once serialise on an advisory lock per chunk.
+in chunks of whole move/merge groups, each chunk in its own transaction that replaces
+the chunk's snapshots of the date (DELETE, then one COPY), so it is idempotent and can
+be re-run at will. Two recomputes running at once serialise on an advisory lock per team.
 
 Usage comes from the daily roll-up's running total (`cum_tokens`): the ledger only
 needs the cumulative usage at a handful of boundary dates per team
-(flex.ledger.boundary_dates), fetched in one query per chunk.
+(flex.ledger.boundary_dates), fetched in one query per chunk. A team that no event
+touches takes the ledger's lone-team fast path (flex.ledger.replay_lone) and the
+figures' value functions; the others go through the generic group replay.
 """
 
 from __future__ import annotations
@@ -302,12 +304,13 @@ def _recompute_chunk_data(team_pks: list[int], as_of: date, result: RecomputeRes
     pks = _array(team_pks)
     span = (min(team_pks), max(team_pks))  # lets PostgreSQL read the chunk as index ranges
     with transaction.atomic(using=MAINT), connections[MAINT].cursor() as cursor:
-        # Large chunks make large plan costs: JIT compiling would cost more than it saves.
-        cursor.execute("SET LOCAL jit = off")
         # Per-team locks taken in ascending order: runs over disjoint teams go in
         # parallel, runs over the same team wait for each other, and none deadlocks.
+        # JIT off for the transaction: large chunks make large plan costs, and compiling
+        # would cost more than it saves.
         cursor.execute(
-            "SELECT count(pg_advisory_xact_lock(%s, t::int)), now() FROM "
+            "SELECT count(pg_advisory_xact_lock(%s, t::int)), now(), "
+            "set_config('jit', 'off', true) FROM "
             "(SELECT unnest(%s::bigint[]) AS t ORDER BY 1) ordered",
             [LOCK_KEY, pks],
         )
