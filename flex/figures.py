@@ -3,6 +3,10 @@
 Pure Python, no Django. team_figures() computes everything that does not depend on the
 partner once per team; partner_figures() adds the partner's own packs (purchased tokens,
 start, latest end, projected end) and is cheap enough to call once per linked partner.
+
+Both are thin wrappers of team_values() and partner_values(), which compute the figures
+once, in integers (exact: no Fraction), from the active packs as tuples in draw order;
+the recompute calls those directly with what the ledger's lone-team path gives.
 """
 
 from __future__ import annotations

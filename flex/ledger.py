@@ -20,6 +20,11 @@ The replay does not walk every calendar day. Between two consecutive interval st
 window, D + 1) the set of active packs and their draw order cannot change, so the usage of
 the whole interval is drawn at once in priority order; what the packs cannot cover is the
 interval's overage. tests/flex/test_ledger.py proves this equal to a literal daily replay.
+
+Drawing is one kernel (_draw_interval). A team that no event touches (nearly every team)
+is replayed on tuples and lists by replay_lone(), which the recompute calls directly; the
+generic group replay (moves, merges, adjustments) keeps PackState objects and draws
+through the same kernel. Both are proven equal to each other and to the daily oracle.
 """
 
 from __future__ import annotations
