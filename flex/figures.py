@@ -290,8 +290,9 @@ def _forecast(
             live -= demand
             position = index
             while demand:
-                taken = min(left[position], demand)
-                left[position] -= taken
+                held = left[position]
+                taken = held if held < demand else demand
+                left[position] = held - taken
                 demand -= taken
                 position += 1
             day = end + 1
