@@ -7,7 +7,8 @@ escaped; the result is safe to mark_safe() in a template.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from html import escape
 
@@ -18,6 +19,7 @@ INK = "#1f2933"
 MUTED = "#6b7785"
 LINE = "#0e74a8"
 LOW_BALANCE = 0.20  # SPEC §9: red when available < 20% of total
+FIT = "xMidYMid meet"  # charts that scale to their box, centred
 
 
 def _fmt(value: float) -> str:
@@ -80,6 +82,82 @@ def nice_step(span: float, ticks: int = 4) -> float:
     return 10 * magnitude
 
 
+def _whole(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _axis_label(value: float) -> str:
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
+
+
+def _svg_start(
+    css: str, testid: str, width: int, height: int, description: str, *, fit: str | None
+) -> list[str]:
+    """The opening tag (scaled to its box by `fit`, else drawn at its own size) and the title
+    that screen readers and hovering read."""
+    size = f'preserveAspectRatio="{fit}"' if fit else f'width="{width}" height="{height}"'
+    return [
+        f'<svg class="{css}" data-testid="{escape(testid)}" viewBox="0 0 {width} {height}" '
+        f'{size} role="img" aria-label="{escape(description)}" '
+        f'xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(description)}</title>",
+    ]
+
+
+@dataclass(frozen=True)
+class _ValueAxis:
+    """The vertical value axis of a plot: round ticks from 0 to above the peak, the y of a
+    value, the grid lines with their labels, and the baseline."""
+
+    left: int  # x of the plot's left edge (labels stand left of it)
+    right: int  # x of the plot's right edge
+    top: int
+    height: int  # of the plot: the baseline is at top + height
+    step: float
+    y_max: float
+
+    @classmethod
+    def fit(
+        cls, peak: float, *, left: int, right: int, top: int, height: int, whole: bool = False
+    ) -> _ValueAxis:
+        """Ticks on a nice_step() (whole numbers only when `whole`); the axis ends on a tick
+        above the peak, never on it, so the highest bar or point has room over it."""
+        step = nice_step(peak) if peak > 0 else 1.0
+        if whole:
+            step = max(1.0, float(math.ceil(step)))
+        y_max = step * math.ceil(peak / step) if peak > 0 else 4.0
+        if peak > 0 and y_max == peak:
+            y_max += step
+        return cls(left, right, top, height, step, y_max)
+
+    def y(self, value: float) -> float:
+        return self.top + self.height - self.height * value / self.y_max
+
+    def grid(self, label: Callable[[float], str] = _axis_label) -> list[str]:
+        """A grey line and a label at each tick."""
+        parts = []
+        value = 0.0
+        while value <= self.y_max + 1e-9:
+            yy = _fmt(self.y(value))
+            parts.append(
+                f'<line x1="{self.left}" x2="{self.right}" y1="{yy}" y2="{yy}" stroke="{GREY}" '
+                f'stroke-width="1"/>'
+            )
+            parts.append(
+                f'<text x="{self.left - 8}" y="{yy}" dy="0.32em" text-anchor="end" '
+                f'font-size="11" fill="{MUTED}">{label(value)}</text>'
+            )
+            value += self.step
+        return parts
+
+    def baseline(self) -> str:
+        base = self.top + self.height
+        return (
+            f'<line x1="{self.left}" x2="{self.right}" y1="{base}" y2="{base}" '
+            f'stroke="{MUTED}" stroke-width="1"/>'
+        )
+
+
 def line_chart(
     points: Sequence[tuple[date, float]],
     *,
@@ -94,17 +172,12 @@ def line_chart(
     plot_h = height - top - bottom
     count = len(points)
     peak = max((value for _, value in points), default=0)
-    step = nice_step(peak) if peak > 0 else 1.0
-    y_max = step * math.ceil(peak / step) if peak > 0 else 4.0
-    if peak > 0 and y_max == peak:
-        y_max += step
+    axis = _ValueAxis.fit(peak, left=left, right=width - right, top=top, height=plot_h)
+    y = axis.y
     total = sum(value for _, value in points)
 
     def x(index: int) -> float:
         return left + (plot_w * index / (count - 1) if count > 1 else plot_w / 2)
-
-    def y(value: float) -> float:
-        return top + plot_h - plot_h * value / y_max
 
     description = (
         f"{label}: {count} days from {points[0][0].isoformat()} to {points[-1][0].isoformat()}, "
@@ -112,25 +185,8 @@ def line_chart(
         if points
         else f"{label}: no data"
     )
-    parts = [
-        f'<svg class="spp-line" data-testid="line-chart" viewBox="0 0 {width} {height}" '
-        f'preserveAspectRatio="xMidYMid meet" role="img" aria-label="{escape(description)}" '
-        f'xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{escape(description)}</title>",
-    ]
-    # Horizontal grid and y labels.
-    value = 0.0
-    while value <= y_max + 1e-9:
-        yy = _fmt(y(value))
-        parts.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{yy}" y2="{yy}" stroke="{GREY}" '
-            f'stroke-width="1"/>'
-        )
-        parts.append(
-            f'<text x="{left - 8}" y="{yy}" dy="0.32em" text-anchor="end" font-size="11" '
-            f'fill="{MUTED}">{value:,.0f}</text>'
-        )
-        value += step
+    parts = _svg_start("spp-line", "line-chart", width, height, description, fit=FIT)
+    parts += axis.grid(_whole)
     # Month ticks on the first day of each month.
     for index, (day, _) in enumerate(points):
         if day.day == 1:
@@ -143,10 +199,7 @@ def line_chart(
                 f'<text x="{xx}" y="{top + plot_h + 18}" text-anchor="middle" font-size="11" '
                 f'fill="{MUTED}">{day:%Y-%m}</text>'
             )
-    parts.append(
-        f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" '
-        f'stroke="{MUTED}" stroke-width="1"/>'
-    )
+    parts.append(axis.baseline())
     if points:
         coords = " ".join(f"{_fmt(x(i))},{_fmt(y(v))}" for i, (_, v) in enumerate(points))
         base = _fmt(top + plot_h)
@@ -190,10 +243,6 @@ def _unit(unit: str, amount: float) -> str:
     return unit[:-1] if amount == 1 and unit.endswith("s") else unit
 
 
-def _axis_label(value: float) -> str:
-    return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
-
-
 def bar_chart(
     categories: Sequence[str],
     series: Sequence[tuple[str, Sequence[float]]],
@@ -217,12 +266,10 @@ def bar_chart(
     count = len(categories)
     totals = [sum(values[i] for _, values in series) for i in range(count)]
     peak = max(totals, default=0)
-    step = nice_step(peak) if peak > 0 else 1.0
-    if all(float(v).is_integer() for _, values in series for v in values):
-        step = max(1.0, float(math.ceil(step)))  # counts of users: no half-user ticks
-    y_max = step * math.ceil(peak / step) if peak > 0 else 4.0
-    if peak > 0 and y_max == peak:
-        y_max += step
+    # Counts of users: no half-user ticks.
+    whole = all(float(v).is_integer() for _, values in series for v in values)
+    axis = _ValueAxis.fit(peak, left=left, right=width - right, top=top, height=plot_h, whole=whole)
+    y = axis.y
     slot = plot_w / count if count else plot_w
     bar_w = min(slot * 0.64, 56.0)
     total = sum(totals)
@@ -231,28 +278,8 @@ def bar_chart(
         if count
         else f"{label}: no data"
     )
-
-    def y(value: float) -> float:
-        return top + plot_h - plot_h * value / y_max
-
-    parts = [
-        f'<svg class="spp-bars" data-testid="{escape(testid)}" viewBox="0 0 {width} {height}" '
-        f'preserveAspectRatio="xMidYMid meet" role="img" aria-label="{escape(description)}" '
-        f'xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{escape(description)}</title>",
-    ]
-    value = 0.0
-    while value <= y_max + 1e-9:
-        yy = _fmt(y(value))
-        parts.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{yy}" y2="{yy}" stroke="{GREY}" '
-            f'stroke-width="1"/>'
-        )
-        parts.append(
-            f'<text x="{left - 8}" y="{yy}" dy="0.32em" text-anchor="end" font-size="11" '
-            f'fill="{MUTED}">{_axis_label(value)}</text>'
-        )
-        value += step
+    parts = _svg_start("spp-bars", testid, width, height, description, fit=FIT)
+    parts += axis.grid()
     # Category labels: thinned out when they would overlap (about 7 px per character).
     longest = max((len(c) for c in categories), default=1)
     every = max(1, math.ceil((longest * 7 + 6) / slot)) if count else 1
@@ -283,10 +310,7 @@ def bar_chart(
                 f'<text x="{centre}" y="{top + plot_h + 18}" text-anchor="middle" '
                 f'font-size="11" fill="{MUTED}">{escape(category)}</text>'
             )
-    parts.append(
-        f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" '
-        f'stroke="{MUTED}" stroke-width="1"/>'
-    )
+    parts.append(axis.baseline())
     if stacked:
         x = float(left)
         for s, (name, _) in enumerate(series):
@@ -340,12 +364,7 @@ def heat_grid(
         f"{label}: {len(rows)} product{'s' if len(rows) != 1 else ''} over {len(columns)} "
         f"week{'s' if len(columns) != 1 else ''}, {used:,} {unit} used in all"
     )
-    parts = [
-        f'<svg class="spp-heat" data-testid="{escape(testid)}" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" aria-label="{escape(description)}" '
-        f'xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{escape(description)}</title>",
-    ]
+    parts = _svg_start("spp-heat", testid, width, height, description, fit=None)
     # A month label over the first week whose Thursday is in a new month (ISO rule),
     # skipped when it would overlap the previous label (about 42 px for "2026-01"); the
     # first column's label gives way to the next one (it is often a sliver of a month).
@@ -410,12 +429,7 @@ def hbar_chart(
     description = (
         f"{label}: {len(rows)} bars, {total:,.0f} {unit} in all" if rows else f"{label}: no data"
     )
-    parts = [
-        f'<svg class="spp-hbars" data-testid="{escape(testid)}" viewBox="0 0 {width} {height}" '
-        f'preserveAspectRatio="xMinYMin meet" role="img" aria-label="{escape(description)}" '
-        f'xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{escape(description)}</title>",
-    ]
+    parts = _svg_start("spp-hbars", testid, width, height, description, fit="xMinYMin meet")
     for index, (name, value) in enumerate(rows):
         y = top + index * (bar_h + gap)
         length = plot_w * value / peak if peak > 0 else 0
@@ -463,10 +477,8 @@ def column_chart(
     plot_w, plot_h = width - left - right, height - top - bottom
     count = len(categories)
     peak = max(values, default=0)
-    step = nice_step(peak) if peak > 0 else 1.0
-    y_max = step * math.ceil(peak / step) if peak > 0 else 4.0
-    if peak > 0 and y_max == peak:
-        y_max += step
+    axis = _ValueAxis.fit(peak, left=left, right=width - right, top=top, height=plot_h)
+    y = axis.y
     slot = plot_w / count if count else plot_w
     bar_w = min(slot * 0.62, 48.0)
     description = (
@@ -479,28 +491,8 @@ def column_chart(
         if count
         else f"{label}: no data"
     )
-
-    def y(value: float) -> float:
-        return top + plot_h - plot_h * value / y_max
-
-    parts = [
-        f'<svg class="spp-bars" data-testid="{escape(testid)}" viewBox="0 0 {width} {height}" '
-        f'preserveAspectRatio="xMidYMid meet" role="img" aria-label="{escape(description)}" '
-        f'xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{escape(description)}</title>",
-    ]
-    value = 0.0
-    while value <= y_max + 1e-9:
-        yy = _fmt(y(value))
-        parts.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{yy}" y2="{yy}" stroke="{GREY}" '
-            f'stroke-width="1"/>'
-        )
-        parts.append(
-            f'<text x="{left - 8}" y="{yy}" dy="0.32em" text-anchor="end" font-size="11" '
-            f'fill="{MUTED}">{_axis_label(value)}</text>'
-        )
-        value += step
+    parts = _svg_start("spp-bars", testid, width, height, description, fit=FIT)
+    parts += axis.grid()
     for index, (category, amount) in enumerate(zip(categories, values, strict=True)):
         x0 = left + slot * index + (slot - bar_w) / 2
         centre = _fmt(x0 + bar_w / 2)
@@ -523,13 +515,10 @@ def column_chart(
     if average is not None and average > 0:
         ya = _fmt(y(average))
         parts.append(
-            f'<line class="spp-average" x1="{left}" x2="{width - right}" y1="{ya}" y2="{ya}" '
+            f'<line class="spp-average" x1="{left}" x2="{axis.right}" y1="{ya}" y2="{ya}" '
             f'stroke="{INK}" stroke-width="1" stroke-dasharray="4 4" opacity="0.55">'
             f"<title>Average: {average:,.0f} {escape(unit)}</title></line>"
         )
-    parts.append(
-        f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" y2="{top + plot_h}" '
-        f'stroke="{MUTED}" stroke-width="1"/>'
-    )
+    parts.append(axis.baseline())
     parts.append("</svg>")
     return "".join(parts)
