@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -9,6 +10,8 @@ from spp.api.views import OfflineRedocView
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard", permanent=False)),
     path("healthz", views.healthz, name="healthz"),
+    # Pages without our <link rel="icon"> (Django admin) make browsers ask for /favicon.ico.
+    path("favicon.ico", RedirectView.as_view(url=static("spp/favicon.svg"), permanent=True)),
     path("accounts/", include("allauth.urls")),
     path("partner/switch/", views.switch_partner, name="switch_partner"),
     path("settings/api-keys/", views.ApiKeysView.as_view(), name="api_keys"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.core import mail
 from django.urls import reverse
 
@@ -107,3 +108,11 @@ def test_healthz_reports_database_and_redis(client):
         "database_maint": "ok",
         "redis": "ok",
     }
+
+
+@pytest.mark.django_db
+def test_favicon_ico_points_at_the_svg_icon(client):
+    # Django admin pages have no icon link; the browser's /favicon.ico must not be a 404.
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("/static/spp/favicon.svg")
