@@ -1,19 +1,94 @@
-"""Helpers shared by the kinds: per-row validation, look-ups and team links."""
+"""Helpers shared by the kinds: the steps of an import, per-row validation, look-ups,
+records identified within a file, and team links."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from usage.imports.reader import Row
-from usage.imports.report import RowError
+from usage.imports import values as v
+from usage.imports.reader import Column, Row, Table
+from usage.imports.report import ImportReport, RowError
 from usage.imports.values import BadValue
 
 MAINT = "maint"
 T = TypeVar("T")
+R = TypeVar("R")
+K = TypeVar("K")
+
+
+class FileRecord(Protocol):
+    """A validated record: the line it came from and what names it within its kind."""
+
+    @property
+    def line(self) -> int: ...
+
+    @property
+    def identity(self) -> tuple: ...
+
+
+F = TypeVar("F", bound=FileRecord)
+
+
+# ------------------------------------------------------------------ the steps of a kind
+
+
+def read_rows(table: Table, columns: Sequence[Column]) -> list[Row]:
+    """The table's rows under the kind's columns (FileError when a required one is missing)."""
+    return list(table.records(table.resolve(columns)))
+
+
+def all_or_nothing(
+    report: ImportReport,
+    validated: tuple[list[R], list[RowError]],
+    write: Callable[[list[R]], set[int] | None],
+) -> set[int]:
+    """Write the validated records only when no row is bad anywhere (this file's reader's
+    rows too): a bad row writes nothing, and every bad row is reported.
+
+    Returns the pks of the teams whose Flex figures the write changed (write() returns
+    None for a kind that changes none)."""
+    records, errors = validated
+    report.row_errors.extend(errors)
+    if not report.ok:
+        return set()
+    return write(records) or set()
+
+
+def import_against(
+    table: Table,
+    report: ImportReport,
+    columns: Sequence[Column],
+    load: Callable[[list[Row]], K],
+    validate: Callable[[list[Row], K], tuple[list[R], list[RowError]]],
+    write: Callable[[list[R], K, ImportReport], set[int] | None],
+) -> set[int]:
+    """The steps of a kind whose rows are checked against what the database holds: load()
+    reads what the rows name (teams, packs, events), validate() and write() both use it."""
+    rows = read_rows(table, columns)
+    known = load(rows)
+    return all_or_nothing(
+        report, validate(rows, known), lambda records: write(records, known, report)
+    )
+
+
+def import_team_products(
+    table: Table,
+    report: ImportReport,
+    columns: Sequence[Column],
+    validate: Callable[[list[Row], dict[str, int], dict[str, int]], tuple[list[R], list[RowError]]],
+    write: Callable[[list[R], ImportReport], None],
+) -> set[int]:
+    """The steps of a kind whose rows each name a team and a catalog product (sessions,
+    named-user seats): validate(rows, teams, catalog), then all or nothing. These kinds
+    feed the metering and the advisor, not the Flex figures: no team to recompute."""
+    rows = read_rows(table, columns)
+    teams = teams_by_id(row["team_id"] for row in rows)
+    validated = validate(rows, teams, product_catalog())
+    return all_or_nothing(report, validated, lambda records: write(records, report))
 
 
 class RowCheck:
@@ -45,6 +120,33 @@ class RowCheck:
         return not self.errors
 
 
+def known_team(check: RowCheck, teams: dict[str, int], key: str = "team_id") -> int | None:
+    """The pk of the row's team (a required cell naming a known team), or None with the
+    reason recorded."""
+    team_id = check(v.required, key)
+    if team_id is None:
+        return None
+    team = teams.get(team_id)
+    if team is None:
+        check.fail(f"{check.row.label(key)}: unknown team {team_id!r}")
+    return team
+
+
+def catalog_product(check: RowCheck, catalog: dict[str, int], key: str = "product") -> int | None:
+    """The pk of the row's product (a required cell: a catalog name or alias, any case), or
+    None with the reason recorded. Never a new product: a typo must not grow the catalog."""
+    name = check(v.required, key)
+    if name is None:
+        return None
+    product = catalog.get(name.lower())
+    if product is None:
+        check.fail(
+            f"{check.row.label(key)}: unknown product {name!r} (neither a catalog product "
+            "nor an alias; add it to the catalog or as an alias first)"
+        )
+    return product
+
+
 def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """`field old ≠ new` for each field whose value differs (None/blank shown as (blank))."""
 
@@ -52,6 +154,77 @@ def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         return "(blank)" if value in (None, "") else str(value)
 
     return [f"{k} {show(old.get(k))} ≠ {show(v)}" for k, v in new.items() if old.get(k) != v]
+
+
+# ------------------------------------------------ records identified within a file
+# A record of these kinds has an `identity` (what names it: a session, a seat) and one
+# value a later delivery may change (a session's end, a seat's end date).
+
+
+def repeat_of(records: dict[tuple, F], record: F, field: str) -> F | None:
+    """Keep the file's first record of each identity in `records`. Returns that first
+    record when this one repeats it with another `field` (a conflict for the caller to
+    report), else None (kept, or the very same fact again: counted once)."""
+    first = records.setdefault(record.identity, record)
+    return first if getattr(first, field) != getattr(record, field) else None
+
+
+def overlapping(
+    records: Iterable[F],
+    group: Callable[[F], tuple],
+    span: Callable[[F], tuple[Any, Any]],
+    *,
+    closed: bool = False,
+) -> list[tuple[F, F]]:
+    """Pairs (the earlier line, the later line) of records of one group whose spans
+    (start, end) overlap: each record against the one that ends last of those starting
+    before it. `closed`: a span includes its end (days), so touching spans overlap."""
+    groups: dict[tuple, list[F]] = defaultdict(list)
+    for record in records:
+        groups[group(record)].append(record)
+    pairs = []
+    for members in groups.values():
+        members.sort(key=lambda r: (*span(r), r.line))
+        longest = members[0]  # of the records so far, the one that ends last
+        for record in members[1:]:
+            start, end = span(record)
+            longest_end = span(longest)[1]
+            if start < longest_end or (closed and start == longest_end):
+                first, later = sorted((longest, record), key=lambda r: r.line)
+                pairs.append((first, later))
+            if end > longest_end:
+                longest = record
+    return pairs
+
+
+def save_by_identity(
+    model: Any,
+    records: list[F],
+    stored: dict[tuple, tuple[int, Any]],
+    field: str,
+    build: Callable[[F], Any],
+    report: ImportReport,
+    entity: str,
+    batch_size: int | None = None,
+) -> None:
+    """Create the records not stored yet (build() makes the model instance), update `field`
+    of those stored with another value, and count the rest unchanged.
+
+    `stored`: identity -> (pk, stored value of `field`) of the rows that may match."""
+    manager = model.objects.using(MAINT)
+    new, changed = [], []
+    for record in records:
+        known = stored.get(record.identity)
+        value = getattr(record, field)
+        if known is None:
+            new.append(build(record))
+        elif known[1] != value:
+            changed.append(model(pk=known[0], **{field: value}))
+    manager.bulk_create(new, batch_size=batch_size)
+    manager.bulk_update(changed, [field], batch_size=batch_size)
+    report.count(entity, "created", len(new))
+    report.count(entity, "updated", len(changed))
+    report.count(entity, "unchanged", len(records) - len(new) - len(changed))
 
 
 # ----------------------------------------------------------------------- look-ups

@@ -10,7 +10,14 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 from usage.imports import values as v
-from usage.imports.common import MAINT, RowCheck, differences, link_registered_sellers
+from usage.imports.common import (
+    MAINT,
+    RowCheck,
+    all_or_nothing,
+    differences,
+    link_registered_sellers,
+    read_rows,
+)
 from usage.imports.reader import Column, Row, Table
 from usage.imports.report import ImportReport, RowError
 
@@ -58,12 +65,8 @@ def validate(rows: list[Row]) -> tuple[list[PartnerRecord], list[RowError]]:
 
 
 def run(table: Table, report: ImportReport) -> set[int]:
-    resolved = table.resolve(COLUMNS)
-    records, errors = validate(list(table.records(resolved)))
-    report.row_errors.extend(errors)
-    if not report.ok:  # a bad row anywhere (this file's reader too): write nothing
-        return set()
-    return write(records, report)
+    validated = validate(read_rows(table, COLUMNS))
+    return all_or_nothing(report, validated, lambda records: write(records, report))
 
 
 def write(records: list[PartnerRecord], report: ImportReport) -> set[int]:

@@ -8,7 +8,15 @@ from datetime import date
 from decimal import Decimal
 
 from usage.imports import values as v
-from usage.imports.common import MAINT, RowCheck, add_products, differences, product_catalog
+from usage.imports.common import (
+    MAINT,
+    RowCheck,
+    add_products,
+    all_or_nothing,
+    differences,
+    product_catalog,
+    read_rows,
+)
 from usage.imports.reader import Column, Row, Table
 from usage.imports.report import ImportReport, RowError
 
@@ -74,14 +82,10 @@ def validate(rows: list[Row], catalog: dict[str, int]) -> tuple[list[RateRecord]
 
 
 def run(table: Table, report: ImportReport) -> set[int]:
-    resolved = table.resolve(COLUMNS)
     catalog = product_catalog()
-    records, errors = validate(list(table.records(resolved)), catalog)
-    report.row_errors.extend(errors)
-    if not report.ok:  # a bad row anywhere (this file's reader too): write nothing
-        return set()
-    write(records, catalog, report)
-    return set()  # rates feed the advisor and the metering, not the Flex figures
+    validated = validate(read_rows(table, COLUMNS), catalog)
+    # Rates feed the advisor and the metering, not the Flex figures: no team to recompute.
+    return all_or_nothing(report, validated, lambda records: write(records, catalog, report))
 
 
 def write(records: list[RateRecord], catalog: dict[str, int], report: ImportReport) -> None:

@@ -19,6 +19,7 @@ from usage.imports.common import (
     MAINT,
     RowCheck,
     differences,
+    import_against,
     link_sellers,
     partners_by_csn,
     teams_by_id,
@@ -165,14 +166,7 @@ def fills(stored: dict, record: PackRecord) -> dict:
 
 
 def run(table: Table, report: ImportReport) -> set[int]:
-    resolved = table.resolve(COLUMNS)
-    rows = list(table.records(resolved))
-    known = load_known(rows)
-    records, errors = validate(rows, known)
-    report.row_errors.extend(errors)
-    if not report.ok:  # a bad row anywhere (this file's reader too): write nothing
-        return set()
-    return write(records, known, report)
+    return import_against(table, report, COLUMNS, load_known, validate, write)
 
 
 def load_known(rows: list[Row]) -> Known:

@@ -24,8 +24,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from usage.imports import common
 from usage.imports import values as v
-from usage.imports.common import MAINT, RowCheck, product_catalog, teams_by_id
+from usage.imports.common import MAINT, RowCheck
 from usage.imports.pseudonym import secret, user_key
 from usage.imports.reader import Column, Row, Table
 from usage.imports.report import ImportReport, RowError
@@ -93,22 +94,9 @@ def _check_row(
     row: Row, teams: dict[str, int], catalog: dict[str, int], key: bytes
 ) -> tuple[SessionRecord | None, RowCheck]:
     check = RowCheck(row)
-    team_id = check(v.required, "team_id")
-    team = None
-    if team_id is not None:
-        team = teams.get(team_id)
-        if team is None:
-            check.fail(f"{row.label('team_id')}: unknown team {team_id!r}")
+    team = common.known_team(check, teams)
     user = check(v.required, "user")
-    product_name = check(v.required, "product")
-    product = None
-    if product_name is not None:
-        product = catalog.get(product_name.lower())
-        if product is None:
-            check.fail(
-                f"{row.label('product')}: unknown product {product_name!r} (neither a catalog "
-                "product nor an alias; add it to the catalog or as an alias first)"
-            )
+    product = common.catalog_product(check, catalog)
     version = check(v.max_length, "version", 40)
     machine = check(v.required, "machine")
     start = check(parse_timestamp, "start")
@@ -144,59 +132,30 @@ def validate(
     errors: list[RowError] = []
     for row in rows:
         record, check = _check_row(row, teams, catalog, key)
-        if record is not None:
-            first = records.get(record.identity)
-            if first is None:
-                records[record.identity] = record
-            elif first.end != record.end:
-                check.fail(
-                    f"the same session (user, product, version, machine and start) is on line "
-                    f"{first.line} with another end ({first.end:%Y-%m-%d %H:%M:%S}Z ≠ "
-                    f"{record.end:%Y-%m-%d %H:%M:%S}Z)"
-                )
-            # The very same session twice is the same fact: counted once.
+        first = common.repeat_of(records, record, "end") if record is not None else None
+        if first is not None:
+            check.fail(
+                f"the same session (user, product, version, machine and start) is on line "
+                f"{first.line} with another end ({first.end:%Y-%m-%d %H:%M:%S}Z ≠ "
+                f"{record.end:%Y-%m-%d %H:%M:%S}Z)"
+            )
         errors.extend(check.errors)
-    errors.extend(_overlaps(records.values()))
+    # Sessions of one user, product, version and machine that overlap in time: one of them
+    # is a duplicate. The later line is reported, naming the earlier one.
+    overlaps = common.overlapping(records.values(), lambda r: r.stream, lambda r: (r.start, r.end))
+    errors.extend(
+        RowError(
+            later.line,
+            f"overlaps the session on line {first.line} (same user, product, version and "
+            "machine at the same time: a duplicate)",
+        )
+        for first, later in overlaps
+    )
     return list(records.values()), errors
 
 
-def _overlaps(records) -> list[RowError]:
-    """Sessions of one user, product, version and machine that overlap in time: one of
-    them is a duplicate. The later line is reported, naming the earlier one."""
-    streams: dict[tuple, list[SessionRecord]] = defaultdict(list)
-    for record in records:
-        streams[record.stream].append(record)
-    errors = []
-    for sessions in streams.values():
-        if len(sessions) < 2:
-            continue
-        sessions.sort(key=lambda r: (r.start, r.end, r.line))
-        longest = sessions[0]  # of the sessions so far, the one that ends last
-        for record in sessions[1:]:
-            if record.start < longest.end:
-                first, later = sorted((longest, record), key=lambda r: r.line)
-                errors.append(
-                    RowError(
-                        later.line,
-                        f"overlaps the session on line {first.line} (same user, product, "
-                        "version and machine at the same time: a duplicate)",
-                    )
-                )
-            if record.end > longest.end:
-                longest = record
-    return errors
-
-
 def run(table: Table, report: ImportReport) -> set[int]:
-    resolved = table.resolve(COLUMNS)
-    rows = list(table.records(resolved))
-    teams = teams_by_id(row["team_id"] for row in rows)
-    records, errors = validate(rows, teams, product_catalog())
-    report.row_errors.extend(errors)
-    if not report.ok:  # a bad row anywhere (this file's reader too): write nothing
-        return set()
-    write(records, report)
-    return set()  # sessions feed the metering and the advisor, not the Flex figures
+    return common.import_team_products(table, report, COLUMNS, validate, write)
 
 
 def write(records: list[SessionRecord], report: ImportReport) -> None:
@@ -219,25 +178,20 @@ def write(records: list[SessionRecord], report: ImportReport) -> None:
             "pk", "team_id", "user_key", "product_id", "version", "machine_key", "start", "end"
         ):
             stored[tuple(identity)] = (pk, end)
-    new, changed = [], []
-    for record in records:
-        known = stored.get(record.identity)
-        if known is None:
-            new.append(
-                SessionLog(
-                    team_id=record.team,
-                    user_key=record.user_key,
-                    product_id=record.product,
-                    version=record.version,
-                    machine_key=record.machine_key,
-                    start=record.start,
-                    end=record.end,
-                )
-            )
-        elif known[1] != record.end:
-            changed.append(SessionLog(pk=known[0], end=record.end))
-    SessionLog.objects.using(MAINT).bulk_create(new, batch_size=BATCH)
-    SessionLog.objects.using(MAINT).bulk_update(changed, ["end"], batch_size=BATCH)
-    report.count("session", "created", len(new))
-    report.count("session", "updated", len(changed))
-    report.count("session", "unchanged", len(records) - len(new) - len(changed))
+    common.save_by_identity(
+        SessionLog, records, stored, "end", _session_log, report, "session", BATCH
+    )
+
+
+def _session_log(record: SessionRecord):
+    from usage.models import SessionLog
+
+    return SessionLog(
+        team_id=record.team,
+        user_key=record.user_key,
+        product_id=record.product,
+        version=record.version,
+        machine_key=record.machine_key,
+        start=record.start,
+        end=record.end,
+    )

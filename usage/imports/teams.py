@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from usage.imports import values as v
-from usage.imports.common import MAINT, RowCheck, differences
+from usage.imports.common import MAINT, RowCheck, all_or_nothing, differences, read_rows
 from usage.imports.reader import Column, Row, Table
 from usage.imports.report import ImportReport, RowError
 
@@ -72,13 +72,9 @@ def validate(rows: list[Row]) -> tuple[list[TeamRecord], list[RowError]]:
 
 
 def run(table: Table, report: ImportReport) -> set[int]:
-    resolved = table.resolve(COLUMNS)
-    records, errors = validate(list(table.records(resolved)))
-    report.row_errors.extend(errors)
-    if not report.ok:  # a bad row anywhere (this file's reader too): write nothing
-        return set()
-    write(records, report)
-    return set()  # names and accounts do not change any Flex figure
+    validated = validate(read_rows(table, COLUMNS))
+    # Names and accounts do not change any Flex figure: no team to recompute.
+    return all_or_nothing(report, validated, lambda records: write(records, report))
 
 
 def write(records: list[TeamRecord], report: ImportReport) -> None:

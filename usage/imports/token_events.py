@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from usage.imports import values as v
-from usage.imports.common import MAINT, RowCheck, link_registered_sellers, load_holders, teams_by_id
+from usage.imports.common import (
+    MAINT,
+    RowCheck,
+    import_against,
+    link_registered_sellers,
+    load_holders,
+    teams_by_id,
+)
 from usage.imports.reader import Column, Row, Table
 from usage.imports.report import ImportReport, RowError
 
@@ -166,14 +173,7 @@ def _validate_row(row: Row, known: Known, check: RowCheck) -> EventRecord | None
 
 
 def run(table: Table, report: ImportReport) -> set[int]:
-    resolved = table.resolve(COLUMNS)
-    rows = list(table.records(resolved))
-    known = load_known(rows)
-    records, errors = validate(rows, known)
-    report.row_errors.extend(errors)
-    if not report.ok:  # a bad row anywhere (this file's reader too): write nothing
-        return set()
-    return write(records, known, report)
+    return import_against(table, report, COLUMNS, load_known, validate, write)
 
 
 def load_known(rows: list[Row]) -> Known:
