@@ -8,25 +8,20 @@ price and the public catalog's named-user prices.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from collections.abc import Mapping
+
 from rest_framework import serializers
-from rest_framework.request import Request
-from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from flex import advisor as adv
 from flex import advisor_selectors
+from spp.api.reports import TeamReportView, team_report_schema
 from spp.dates import business_date
+from teams.models import Team
 from usage import ranges
 from usage import selectors as usage_selectors
 from usage.api.serializers import UsageRangeSerializer
-from usage.api.views import (
-    RANGE_PARAMETERS,
-    TEAM_PATH,
-    TeamUsageAPIMixin,
-    _usage_errors,
-    parse_range,
-)
+from usage.api.views import parse_range
+from usage.ranges import DateRange
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 DEFAULT_RANGE = "12m"
@@ -264,14 +259,7 @@ def advisor_data(team, rng, advice: advisor_selectors.TeamAdvice) -> dict:
     return {
         "team_id": team.team_id,
         "team_name": team.name,
-        "range": {
-            "key": rng.key,
-            "label": rng.label,
-            "start": rng.start,
-            "end": rng.end,
-            "days": rng.days,
-            "months": rng.months,
-        },
+        "range": rng,  # UsageRangeSerializer reads the DateRange
         "currency": advice.price.currency,
         "token_price": advice.price.price,
         "users": len(advice.users),
@@ -375,7 +363,7 @@ def advisor_data(team, rng, advice: advisor_selectors.TeamAdvice) -> dict:
     }
 
 
-@extend_schema(
+@team_report_schema(
     summary="A team's Flex advisor",
     description=(
         "SPEC §10 for one of your teams: user segments by average days used a month (power "
@@ -388,17 +376,16 @@ def advisor_data(team, rng, advice: advisor_selectors.TeamAdvice) -> dict:
         "`range=30d|3m|6m|9m|12m` or `start=&end=`; without one, the past 12 complete "
         "months (the web tab's default). The numbers are the web Advisor tab's."
     ),
-    parameters=[TEAM_PATH, *RANGE_PARAMETERS],
-    responses={200: AdvisorSerializer, **_usage_errors()},
-    examples=[
-        OpenApiExample("Past 3 months", value=EXAMPLE, response_only=True, status_codes=["200"])
-    ],
-    tags=["advisor"],
+    example=("Past 3 months", EXAMPLE),
+    tag="advisor",
 )
-class AdvisorView(TeamUsageAPIMixin, APIView):
-    def get(self, request: Request, team: str) -> Response:
-        found = self.usage_team()
-        rng = advisor_range(request.query_params)
-        labels = usage_selectors.team_labels(found)
-        advice = advisor_selectors.team_advice(found, rng, self.partner, business_date(), labels)
-        return Response(AdvisorSerializer(advisor_data(found, rng, advice)).data)
+class AdvisorView(TeamReportView):
+    serializer_class = AdvisorSerializer
+
+    def date_range(self, params: Mapping[str, str]) -> DateRange:
+        return advisor_range(params)
+
+    def report(self, team: Team, rng: DateRange) -> dict:
+        labels = usage_selectors.team_labels(team)
+        advice = advisor_selectors.team_advice(team, rng, self.partner, business_date(), labels)
+        return advisor_data(team, rng, advice)

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from spp.api.schema import errors
+from spp.api.schema import errors, response_example
 from spp.api.serializers import ApiKeySerializer, NewApiKeySerializer, PartnerSerializer
 from spp.api_auth import PartnerScopedAPIMixin
 from spp.models import ApiKey
@@ -50,18 +50,11 @@ class CurrentPartnerView(PartnerScopedAPIMixin, APIView):
     @extend_schema(
         summary="The partner you act for",
         description="The partner of the API key (or of the signed-in person's membership).",
-        responses={200: PartnerSerializer, **errors(401, 403, 429)},
+        responses={200: PartnerSerializer, **errors(401, 403, 429, forbidden="read")},
         examples=[
-            OpenApiExample(
+            response_example(
                 "Partner",
-                value={
-                    "csn": "5100000001",
-                    "name": "Partner A",
-                    "currency": "USD",
-                    "token_price": 3.0,
-                },
-                response_only=True,
-                status_codes=["200"],
+                {"csn": "5100000001", "name": "Partner A", "currency": "USD", "token_price": 3.0},
             )
         ],
         tags=["partner"],
@@ -70,17 +63,16 @@ class CurrentPartnerView(PartnerScopedAPIMixin, APIView):
         return Response(PartnerSerializer(self.partner).data)
 
 
-def _keys_example(name: str, value: dict, status_code: str = "200") -> OpenApiExample:
-    return OpenApiExample(name, value=value, response_only=True, status_codes=[status_code])
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="List the partner's API keys",
         description="Prefix, scope, creation, last use and revocation; never the key." + KEYS_NOTE,
-        responses={200: ApiKeySerializer(many=True), **errors(401, 403, 404, 429)},
+        responses={
+            200: ApiKeySerializer(many=True),
+            **errors(401, 403, 404, 429, forbidden="admin"),
+        },
         examples=[
-            _keys_example(
+            response_example(
                 "Keys", {"count": 1, "next": None, "previous": None, "results": [KEY_EXAMPLE]}
             )
         ],
@@ -89,8 +81,8 @@ def _keys_example(name: str, value: dict, status_code: str = "200") -> OpenApiEx
     retrieve=extend_schema(
         summary="One API key",
         description=KEYS_NOTE.strip(),
-        responses={200: ApiKeySerializer, **errors(401, 403, 404, 429)},
-        examples=[_keys_example("Key", KEY_EXAMPLE)],
+        responses={200: ApiKeySerializer, **errors(401, 403, 404, 429, forbidden="admin")},
+        examples=[response_example("Key", KEY_EXAMPLE)],
         tags=["partner"],
     ),
 )
@@ -117,12 +109,12 @@ class ApiKeyViewSet(
         summary="Create an API key",
         description="The response holds the key itself, this once: store it now." + KEYS_NOTE,
         request=ApiKeySerializer,
-        responses={201: NewApiKeySerializer, **errors(400, 401, 403, 429)},
+        responses={201: NewApiKeySerializer, **errors(400, 401, 403, 429, forbidden="admin")},
         examples=[
             OpenApiExample(
                 "New key", value={"name": "ERP sync", "scope": "read-write"}, request_only=True
             ),
-            _keys_example(
+            response_example(
                 "Created", KEY_EXAMPLE | {"key": "spp_Xq3v9LmA…", "last_used_at": None}, "201"
             ),
         ],
@@ -141,8 +133,10 @@ class ApiKeyViewSet(
         summary="Revoke an API key",
         description="The key stops working at once (401)." + KEYS_NOTE,
         request=None,
-        responses={200: ApiKeySerializer, **errors(401, 403, 404, 429)},
-        examples=[_keys_example("Revoked", KEY_EXAMPLE | {"revoked_at": "2026-03-10T08:00:00Z"})],
+        responses={200: ApiKeySerializer, **errors(401, 403, 404, 429, forbidden="admin")},
+        examples=[
+            response_example("Revoked", KEY_EXAMPLE | {"revoked_at": "2026-03-10T08:00:00Z"})
+        ],
         tags=["partner"],
     )
     @action(detail=True, methods=["post"])

@@ -10,22 +10,14 @@ from __future__ import annotations
 from datetime import UTC
 from decimal import Decimal
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
-from rest_framework.request import Request
-from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from spp.api.reports import TeamReportView, team_report_schema
 from spp.dates import business_date
+from teams.models import Team
 from usage import audit, selectors
 from usage.api.serializers import UsageRangeSerializer
-from usage.api.views import (
-    RANGE_PARAMETERS,
-    TEAM_PATH,
-    TeamUsageAPIMixin,
-    _usage_errors,
-    parse_range,
-)
+from usage.ranges import DateRange
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 TOKENS = {"max_digits": 12, "decimal_places": 2}
@@ -195,14 +187,7 @@ def audit_data(team, rng, found: selectors.TeamAudit, price) -> dict:
     data = {
         "team_id": team.team_id,
         "team_name": team.name,
-        "range": {
-            "key": rng.key,
-            "label": rng.label,
-            "start": rng.start,
-            "end": rng.end,
-            "days": rng.days,
-            "months": rng.months,
-        },
+        "range": rng,  # UsageRangeSerializer reads the DateRange
         "audited_start": found.coverage[0] if found.coverage else None,
         "audited_end": found.coverage[1] if found.coverage else None,
         "not_audited": found.reported_outside,
@@ -276,7 +261,7 @@ def audit_data(team, rng, found: selectors.TeamAudit, price) -> dict:
     return data
 
 
-@extend_schema(
+@team_report_schema(
     summary="A team's usage audit",
     description=(
         "SPEC §11 for one of your teams: from the customer's session logs, the charges Flex "
@@ -292,19 +277,15 @@ def audit_data(team, rng, found: selectors.TeamAudit, price) -> dict:
         "(default `30d`) or `start=&end=`; a bad one is a 400 naming the parameter. The "
         "numbers are the web Audit tab's; its evidence file lists every reported charge."
     ),
-    parameters=[TEAM_PATH, *RANGE_PARAMETERS],
-    responses={200: AuditSerializer, **_usage_errors()},
-    examples=[
-        OpenApiExample("Past 30 days", value=EXAMPLE, response_only=True, status_codes=["200"])
-    ],
-    tags=["audit"],
+    example=("Past 30 days", EXAMPLE),
+    tag="audit",
 )
-class AuditView(TeamUsageAPIMixin, APIView):
-    def get(self, request: Request, team: str) -> Response:
+class AuditView(TeamReportView):
+    serializer_class = AuditSerializer
+
+    def report(self, team: Team, rng: DateRange) -> dict:
         from flex.advisor_selectors import token_price
 
-        found_team = self.usage_team()
-        rng = parse_range(request.query_params)
-        found = selectors.team_audit(found_team, rng, selectors.team_labels(found_team))
+        found = selectors.team_audit(team, rng, selectors.team_labels(team))
         price = token_price(self.partner, business_date())
-        return Response(AuditSerializer(audit_data(found_team, rng, found, price)).data)
+        return audit_data(team, rng, found, price)
