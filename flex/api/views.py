@@ -158,7 +158,7 @@ class FlexTeamViewSet(PartnerScopedAPIMixin, viewsets.ReadOnlyModelViewSet):
         *AS_OF,
         OpenApiParameter("manager", OpenApiTypes.STR, description='A user id, or "unassigned".'),
     ],
-    responses={200: FlexWidgetSerializer, **errors(400, 401, 403, 429)},
+    responses={200: FlexWidgetSerializer, **errors(400, 401, 403, 429, forbidden="read")},
     examples=[
         OpenApiExample(
             "Counts",
@@ -245,7 +245,7 @@ def _job_payload(request: Request, job_id: str, job: dict) -> dict:
                 )
             ],
         ),
-        **errors(400, 401, 403, 429),
+        **errors(400, 401, 403, 429, forbidden="read"),
     },
     tags=["flex"],
 )
@@ -323,7 +323,7 @@ JOB_PATH = OpenApiParameter(
 @extend_schema(
     summary="Status of a large export",
     parameters=[JOB_PATH],
-    responses={200: ExportJobSerializer, **errors(401, 403, 404, 429)},
+    responses={200: ExportJobSerializer, **errors(401, 403, 404, 429, forbidden="read")},
     examples=[
         OpenApiExample(
             "Running",
@@ -356,7 +356,7 @@ class ExportJobView(ExportJobMixin, APIView):
     responses={
         (200, XLSX): OpenApiResponse(OpenApiTypes.BINARY, description="The .xlsx workbook."),
         (200, CSV): OpenApiResponse(OpenApiTypes.STR, description="The .csv file."),
-        **errors(401, 403, 404, 409, 429),
+        **errors(401, 403, 404, 409, 429, forbidden="read"),
     },
     tags=["flex"],
 )
