@@ -21,71 +21,25 @@ from __future__ import annotations
 from datetime import date
 
 import django_filters
-from django import forms
-from django.db.models import F, Q, QuerySet
-from django_filters.constants import EMPTY_VALUES
+from django.db.models import QuerySet
 
 from flex import selectors, tables
 from flex.models import FlexSnapshot
-from spp.filters import RequestFilterSet
-from spp.tenancy import NoPartnerError
+from spp.filters import ColumnOrderingFilter, ListFilterSet, RangeFilterForm, manager_filter
 
 
-def _manager_choices() -> list[tuple[str, str]]:
-    try:
-        people = selectors.manager_choices()
-    except NoPartnerError:
-        # Schema generation builds the form without a partner: list nobody.
-        people = []
-    return [(selectors.UNASSIGNED, "Unassigned"), *((str(pk), name) for pk, name in people)]
+class FlexFilterForm(RangeFilterForm):
+    ranges = (
+        ("balance_min", "balance_max", "The balance maximum is below the minimum."),
+        ("end_from", "end_to", "The projected-end range ends before it starts."),
+    )
 
 
-class FlexOrderingFilter(django_filters.OrderingFilter):
-    """Sort by any column key; empty values last in both directions; stable pages.
-
-    Without a value the list is sorted by DEFAULT_ORDERING (lowest balance first: the
-    teams that need a refill). The team name and id break ties, so a page never shows
-    a row twice or skips one.
-    """
-
-    def filter(self, qs: QuerySet, value) -> QuerySet:
-        params = [p for p in (value or []) if p not in EMPTY_VALUES] or [tables.DEFAULT_ORDERING]
-        expressions = []
-        for param in params:
-            descending = param.startswith("-")
-            field = self.param_map[param.lstrip("-")]
-            expression = F(field)
-            expressions.append(
-                expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True)
-            )
-        expressions += [F("team__name").asc(), F("team__team_id").asc()]
-        return qs.order_by(*expressions)
-
-
-class FlexFilterForm(forms.Form):
-    """Checks that need two parameters at once."""
-
-    def clean(self) -> dict:
-        data = super().clean()
-        low, high = data.get("balance_min"), data.get("balance_max")
-        if low is not None and high is not None and low > high:
-            self.add_error("balance_max", "The balance maximum is below the minimum.")
-        start, end = data.get("end_from"), data.get("end_to")
-        if start and end and start > end:
-            self.add_error("end_to", "The projected-end range ends before it starts.")
-        return data
-
-
-class FlexSnapshotFilterSet(RequestFilterSet):
+class FlexSnapshotFilterSet(ListFilterSet):
     bucket = django_filters.ChoiceFilter(
         choices=selectors.BUCKET_CHOICES, method="filter_bucket", label="Bucket"
     )
-    # Choices are the partner's people, filled in per instance (see __init__).
-    manager = django_filters.ChoiceFilter(
-        choices=[(selectors.UNASSIGNED, "Unassigned")],
-        method="filter_manager",
-        label="Account manager",
-    )
+    manager = manager_filter()
     balance_min = django_filters.NumberFilter(
         method="filter_balance_min", min_value=0, max_value=100, label="Balance % from"
     )
@@ -100,10 +54,11 @@ class FlexSnapshotFilterSet(RequestFilterSet):
     )
     q = django_filters.CharFilter(method="filter_q", label="Search")
     as_of = django_filters.DateFilter(method="filter_as_of", label="Figures as of")
-    ordering = FlexOrderingFilter(
-        fields=[(column.field, column.key) for column in tables.COLUMNS if column.sortable],
-        field_labels={column.field: column.header for column in tables.COLUMNS},
-        label="Sort by",
+    # Without a value: lowest balance first (the teams that need a refill).
+    ordering = ColumnOrderingFilter(
+        columns=tables.COLUMNS,
+        default=tables.DEFAULT_ORDERING,
+        tie_breakers=("team__name", "team__team_id"),
     )
 
     class Meta:
@@ -111,23 +66,11 @@ class FlexSnapshotFilterSet(RequestFilterSet):
         fields: list[str] = []
         form = FlexFilterForm
 
-    def __init__(
-        self,
-        data=None,
-        queryset: QuerySet | None = None,
-        *,
-        manager_choices: list[tuple[str, str]] | None = None,
-        **kwargs,
-    ) -> None:
-        if queryset is None:
-            queryset = selectors.snapshot_rows()
-        super().__init__(data, queryset=queryset, **kwargs)
-        self.manager_choices = (
-            manager_choices if manager_choices is not None else _manager_choices()
-        )
-        self.filters["manager"].extra["choices"] = self.manager_choices
-        self._as_of: date | None = None
-        self._as_of_resolved = False
+    _as_of: date | None = None
+    _as_of_resolved = False
+
+    def default_queryset(self) -> QuerySet:
+        return selectors.snapshot_rows()
 
     # ------------------------------------------------------------------ as_of
 
@@ -151,41 +94,13 @@ class FlexSnapshotFilterSet(RequestFilterSet):
     def filter_as_of(self, queryset: QuerySet, name: str, value) -> QuerySet:
         return queryset  # applied in filter_queryset, which also picks the default
 
-    # ---------------------------------------------------------------- filters
+    # ------------------------------------------------- filters (manager and q: ListFilterSet)
 
     def filter_bucket(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(selectors.BUCKET_BY_KEY[value].q()) if value else queryset
-
-    def filter_manager(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return selectors.filter_manager(queryset, value or None)
 
     def filter_balance_min(self, queryset: QuerySet, name: str, value) -> QuerySet:
         return queryset.filter(flex_balance_rate__gte=float(value) / 100)
 
     def filter_balance_max(self, queryset: QuerySet, name: str, value) -> QuerySet:
         return queryset.filter(flex_balance_rate__lte=float(value) / 100)
-
-    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(
-            Q(team__name__icontains=value)
-            | Q(team__team_id__icontains=value)
-            | Q(customer__icontains=value)
-        )
-
-    # ---------------------------------------------------------------- helpers
-
-    def error_messages(self) -> list[str]:
-        """Each problem once, as a sentence naming the parameter."""
-        messages = []
-        for name, errors in self.form.errors.items():
-            for error in errors:
-                if name == "__all__":
-                    messages.append(str(error))
-                else:
-                    label = self.form.fields[name].label or name
-                    value = self.data.get(name, "")
-                    messages.append(f"{label} ({name}={value!s}): {error}")
-        return messages
