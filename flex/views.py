@@ -6,9 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlencode
 
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import (
     FileResponse,
     Http404,
@@ -16,7 +14,6 @@ from django.http import (
     HttpResponse,
     HttpResponseRedirect,
     JsonResponse,
-    QueryDict,
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,6 +27,7 @@ from flex.forms import ColumnChoiceForm
 from flex.templatetags.spp_format import pct
 from quotes import selectors as quote_selectors
 from spp import charts
+from spp.lists import ListLinks
 from spp.models import Role
 from spp.roles import Perm
 from spp.views import PartnerScopedMixin
@@ -38,32 +36,25 @@ from usage import tables as usage_tables
 from usage import views as usage_views
 from usage.views import TeamUsageMixin, UsageMixin
 
-PAGE_SIZES = (25, 50, 100, 200)
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 500
 COLUMNS_SESSION_KEY = "flex_columns"
-LIST_PARAMS = (
-    "bucket",
-    "manager",
-    "balance_min",
-    "balance_max",
-    "end_from",
-    "end_to",
-    "q",
-    "ordering",
-    "as_of",
+FLEX_LINKS = ListLinks(
+    "flex_list",
+    (
+        "bucket",
+        "manager",
+        "balance_min",
+        "balance_max",
+        "end_from",
+        "end_to",
+        "q",
+        "ordering",
+        "as_of",
+    ),
+    kept=("bucket", "ordering", "as_of"),
+    export_url_name="flex_export",
 )
-
-
-def list_url(**params) -> str:
-    """The Flex list filtered by `params` (empty values left out)."""
-    query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
-    return reverse("flex_list") + (f"?{query}" if query else "")
-
-
-def filter_params(data: QueryDict) -> dict[str, str]:
-    """The filter and sort parameters of a request, without paging."""
-    return {name: data.get(name) for name in LIST_PARAMS if data.get(name) not in (None, "")}
+list_url = FLEX_LINKS.url  # the Flex list filtered by its keyword arguments
+filter_params = FLEX_LINKS.filter_params  # a request's filter and sort parameters
 
 
 class DashboardView(PartnerScopedMixin, View):
@@ -90,14 +81,7 @@ class DashboardView(PartnerScopedMixin, View):
             entered_counts, entered = selectors.bucket_entries(as_of, manager)
             context.update(
                 counts=counts,
-                widget=[
-                    {
-                        "bucket": bucket,
-                        "count": counts[bucket.key],
-                        "url": list_url(bucket=bucket.key, manager=manager),
-                    }
-                    for bucket in selectors.BUCKETS
-                ],
+                widget=_bucket_links(counts, manager),
                 soon=soon,
                 soon_count=soon_count,
                 soon_url=list_url(
@@ -111,19 +95,24 @@ class DashboardView(PartnerScopedMixin, View):
                 expiring_teams=expiring_teams,
                 expiring_tokens=expiring_tokens,
                 entered=entered,
-                entered_counts=[
-                    {
-                        "bucket": bucket,
-                        "count": entered_counts[bucket.key],
-                        "url": list_url(bucket=bucket.key, manager=manager),
-                    }
-                    for bucket in selectors.BUCKETS
-                ],
+                entered_counts=_bucket_links(entered_counts, manager),
                 entered_total=sum(count for key, count in entered_counts.items() if key != "all"),
                 yesterday=as_of - timedelta(days=1),
                 open_leads=quote_selectors.open_leads(manager, limit=8),
             )
         return render(request, "flex/dashboard.html", context)
+
+
+def _bucket_links(counts: dict[str, int], manager) -> list[dict]:
+    """Each bucket with its count and a link to its teams on the Flex list."""
+    return [
+        {
+            "bucket": bucket,
+            "count": counts[bucket.key],
+            "url": list_url(bucket=bucket.key, manager=manager),
+        }
+        for bucket in selectors.BUCKETS
+    ]
 
 
 class FlexListView(PartnerScopedMixin, View):
@@ -132,109 +121,41 @@ class FlexListView(PartnerScopedMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         data = request.GET
         filterset = FlexSnapshotFilterSet(data)
-        problems = []
         valid = filterset.is_valid()
-        if not valid:
-            problems = filterset.error_messages()
+        problems = [] if valid else filterset.error_messages()
         as_of = filterset.resolved_as_of()
         latest = selectors.latest_as_of() if data.get("as_of") else as_of
-
-        page_size, size_problem = self._page_size(data.get("page_size"))
-        if size_problem:
-            problems.append(size_problem)
         rows_qs = filterset.qs.values(*tables.VALUE_FIELDS) if valid else filterset.qs.none()
-        paginator = Paginator(rows_qs, page_size)
-        page_number = data.get("page") or 1
-        try:
-            page = paginator.page(page_number)
-        except PageNotAnInteger:
-            problems.append(f"Page (page={page_number}): enter a whole number.")
-            page = paginator.page(1)
-        except EmptyPage:
-            page = paginator.page(paginator.num_pages)
-            if str(page_number) != "1":
-                problems.append(
-                    f"Page {page_number} does not exist; this is the last page, "
-                    f"{paginator.num_pages}."
-                )
-
-        if valid and data.get("as_of") and not paginator.count:
+        columns = tables.screen_columns(request.session.get(COLUMNS_SESSION_KEY))
+        context = FLEX_LINKS.table_context(
+            data, rows_qs, problems, columns, tables.DEFAULT_ORDERING
+        )
+        if valid and data.get("as_of") and not context["paginator"].count:
             if not selectors.has_snapshot_on(as_of):
                 problems.append(
                     f"There are no figures for {as_of.isoformat()}"
                     + (f"; the latest are for {latest.isoformat()}." if latest else ".")
                 )
-        chosen = request.session.get(COLUMNS_SESSION_KEY)
-        columns = tables.screen_columns(chosen)
-        params = filter_params(data)
-        ordering = data.get("ordering") or tables.DEFAULT_ORDERING
-        context = {
-            "filterset": filterset,
-            "form": filterset.form,
-            "problems": problems,
-            "as_of": as_of,
-            "latest_as_of": latest,
-            "page": page,
-            "paginator": paginator,
-            "rows": list(page.object_list),
-            "columns": columns,
-            "headers": [self._header(column, ordering, params) for column in columns],
-            "bucket_tabs": self._bucket_tabs(data, valid, as_of, filterset.manager_choices),
-            "page_size": page_size,
-            "page_sizes": PAGE_SIZES,
-            "params": params,
-            "export_xlsx": self._export_url(params, "xlsx"),
-            "export_csv": self._export_url(params, "csv"),
-            "column_choices": [
-                (key, tables.BY_KEY[key].header, key in {c.key for c in columns})
-                for key in tables.SCREEN_KEYS
+        params = context["params"]
+        shown = {column.key for column in columns}
+        context.update(
+            filterset=filterset,
+            form=filterset.form,
+            manager_choices=filterset.manager_choices,
+            as_of=as_of,
+            latest_as_of=latest,
+            bucket_tabs=self._bucket_tabs(data, valid, as_of, filterset.manager_choices),
+            column_choices=[
+                (key, tables.BY_KEY[key].header, key in shown) for key in tables.SCREEN_KEYS
             ],
-            "has_filters": any(k in params for k in LIST_PARAMS if k not in ("ordering",)),
-            "can_export": self.may(Perm.EXPORT),
-            "async_threshold": export.ASYNC_THRESHOLD,
-            "page_query": urlencode({**params, "page_size": page_size}),
-            "page_range": list(paginator.get_elided_page_range(page.number, on_each_side=2)),
-            "latest_url": list_url(**{k: v for k, v in params.items() if k != "as_of"}),
-        }
-        status = 200
-        return render(request, "flex/list.html", context, status=status)
+            can_export=self.may(Perm.EXPORT),
+            async_threshold=export.ASYNC_THRESHOLD,
+            latest_url=list_url(**{k: v for k, v in params.items() if k != "as_of"}),
+        )
+        return render(request, "flex/list.html", context)
 
     @staticmethod
-    def _page_size(value: str | None) -> tuple[int, str]:
-        if value in (None, ""):
-            return DEFAULT_PAGE_SIZE, ""
-        try:
-            size = int(value)
-        except ValueError:
-            return DEFAULT_PAGE_SIZE, f"Rows per page (page_size={value}): enter a whole number."
-        if not 1 <= size <= MAX_PAGE_SIZE:
-            return (
-                DEFAULT_PAGE_SIZE,
-                f"Rows per page (page_size={value}): choose between 1 and {MAX_PAGE_SIZE}.",
-            )
-        return size, ""
-
-    @staticmethod
-    def _header(column: tables.Column, ordering: str, params: dict[str, str]) -> dict:
-        current = ordering.lstrip("-") == column.key
-        descending = ordering.startswith("-")
-        # A click on the sorted column flips it; on another column sorts it ascending.
-        target = ("" if descending else "-") + column.key if current else column.key
-        return {
-            "column": column,
-            "sorted": current,
-            "descending": current and descending,
-            "aria_sort": ("descending" if descending else "ascending") if current else "none",
-            "url": list_url(**{**params, "ordering": target}),
-        }
-
-    @staticmethod
-    def _export_url(params: dict[str, str], fmt: str) -> str:
-        return reverse("flex_export") + "?" + urlencode({**params, "format": fmt})
-
-    def _bucket_tabs(
-        self, data: QueryDict, valid: bool, as_of, manager_choices: list
-    ) -> list[dict]:
+    def _bucket_tabs(data, valid: bool, as_of, manager_choices: list) -> list[dict]:
         """One tab per bucket with its count under the other filters (one query)."""
         others = data.copy()
         others.pop("bucket", None)
@@ -246,30 +167,17 @@ class FlexListView(PartnerScopedMixin, View):
             aggregates = {b.key: _count(b.q()) for b in selectors.BUCKETS}
             aggregates["any"] = _count(None)
             counts = base.order_by().aggregate(**aggregates)
-        params = filter_params(data)
-        params.pop("bucket", None)
-        current = data.get("bucket") or ""
-        tabs = [
-            {
-                "key": "",
-                "label": "Every team with a pack",
-                "count": counts.get("any"),
-                "url": list_url(**params),
-                "active": current == "",
-            }
-        ]
-        for bucket in selectors.BUCKETS:
-            tabs.append(
-                {
-                    "key": bucket.key,
-                    "label": bucket.label,
-                    "count": counts.get(bucket.key),
-                    "url": list_url(**params, bucket=bucket.key),
-                    "active": current == bucket.key,
-                    "description": bucket.description,
-                }
-            )
-        return tabs
+            counts[""] = counts.pop("any")  # the tab of every team with a pack
+        return FLEX_LINKS.tabs(
+            filter_params(data),
+            "bucket",
+            [
+                ("", "Every team with a pack"),
+                *((b.key, b.label, b.description) for b in selectors.BUCKETS),
+            ],
+            counts,
+            current=data.get("bucket") or "",
+        )
 
 
 def _count(condition):

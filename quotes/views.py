@@ -6,11 +6,10 @@ so another partner's lead, quote or notification is a 404 like a missing one.
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from functools import partial
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +19,7 @@ from django.views import View
 from flex import export
 from quotes import export as quote_export
 from quotes import figures, selectors, services, tables
-from quotes.filtersets import ALL, STATUS_CHOICES, LeadFilterSet
+from quotes.filtersets import ACTIVE, ALL, STATUS_CHOICES, LeadFilterSet
 from quotes.forms import (
     AcceptForm,
     LineFormSet,
@@ -33,56 +32,22 @@ from quotes.forms import (
 )
 from quotes.models import Lead, Quote, QuoteStatus
 from spp.dates import business_date
+from spp.lists import DEFAULT_PAGE_SIZE, ListLinks, page_context, paginate
 from spp.roles import Perm
 from spp.views import PartnerScopedMixin
 from teams.models import Team
 
-PAGE_SIZES = (25, 50, 100, 200)
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 500
-LIST_PARAMS = ("status", "manager", "end_from", "end_to", "q", "ordering")
+LEAD_LINKS = ListLinks(
+    "lead_list",
+    ("status", "manager", "end_from", "end_to", "q", "ordering"),
+    kept=("status", "ordering"),
+    export_url_name="lead_export",
+)
+QUOTE_LINKS = ListLinks("quote_list", ("q", "status"))
 
 
 def _forbidden(request: HttpRequest) -> HttpResponse:
     return render(request, "spp/forbidden.html", status=403)
-
-
-def _page_size(value: str | None) -> tuple[int, str]:
-    if value in (None, ""):
-        return DEFAULT_PAGE_SIZE, ""
-    try:
-        size = int(value)
-    except ValueError:
-        return DEFAULT_PAGE_SIZE, f"Rows per page (page_size={value}): enter a whole number."
-    if not 1 <= size <= MAX_PAGE_SIZE:
-        return DEFAULT_PAGE_SIZE, f"Rows per page (page_size={value}): choose 1 to {MAX_PAGE_SIZE}."
-    return size, ""
-
-
-def _paginate(queryset, data: QueryDict, page_size: int, problems: list[str]):
-    paginator = Paginator(queryset, page_size)
-    number = data.get("page") or 1
-    try:
-        page = paginator.page(number)
-    except PageNotAnInteger:
-        problems.append(f"Page (page={number}): enter a whole number.")
-        page = paginator.page(1)
-    except EmptyPage:
-        page = paginator.page(paginator.num_pages)
-        if str(number) != "1":
-            problems.append(
-                f"Page {number} does not exist; this is the last page, {paginator.num_pages}."
-            )
-    return paginator, page
-
-
-def lead_list_url(**params) -> str:
-    query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
-    return reverse("lead_list") + (f"?{query}" if query else "")
-
-
-def filter_params(data: QueryDict) -> dict[str, str]:
-    return {name: data.get(name) for name in LIST_PARAMS if data.get(name) not in (None, "")}
 
 
 # ------------------------------------------------------------------ Token Balance
@@ -97,47 +62,27 @@ class LeadListView(PartnerScopedMixin, View):
         filterset = LeadFilterSet(data, queryset=selectors.lead_rows(today))
         valid = filterset.is_valid()
         problems = [] if valid else filterset.error_messages()
-        page_size, size_problem = _page_size(data.get("page_size"))
-        if size_problem:
-            problems.append(size_problem)
         rows_qs = filterset.qs.values(*tables.VALUE_FIELDS) if valid else filterset.qs.none()
-        paginator, page = _paginate(rows_qs, data, page_size, problems)
-        rows = list(page.object_list)
-        for row in rows:
-            row["end_label"] = figures.end_date_label(row["projected_end"], today)
-        params = filter_params(data)
-        ordering = data.get("ordering") or tables.DEFAULT_ORDERING
-        columns = tables.screen_columns()
-        currencies = {row["currency"] for row in rows}
-        return render(
-            request,
-            "quotes/lead_list.html",
-            {
-                "today": today,
-                # One currency on the page (the usual case): said once, in the header.
-                "value_currency": currencies.pop() if len(currencies) == 1 else "",
-                "form": filterset.form,
-                "manager_choices": filterset.manager_choices,
-                "problems": problems,
-                "page": page,
-                "paginator": paginator,
-                "rows": rows,
-                "columns": columns,
-                "headers": [_header(column, ordering, params) for column in columns],
-                "status_tabs": self._status_tabs(data, valid, filterset.manager_choices, today),
-                "params": params,
-                "page_size": page_size,
-                "page_sizes": PAGE_SIZES,
-                "page_query": urlencode({**params, "page_size": page_size}),
-                "page_range": list(paginator.get_elided_page_range(page.number, on_each_side=2)),
-                "has_filters": any(k in params for k in LIST_PARAMS if k != "ordering"),
-                "can_export": self.may(Perm.EXPORT),
-                "export_xlsx": reverse("lead_export")
-                + "?"
-                + urlencode({**params, "format": "xlsx"}),
-                "export_csv": reverse("lead_export") + "?" + urlencode({**params, "format": "csv"}),
-            },
+        context = LEAD_LINKS.table_context(
+            data, rows_qs, problems, tables.screen_columns(), tables.DEFAULT_ORDERING
         )
+        for row in context["rows"]:
+            row["end_label"] = figures.end_date_label(row["projected_end"], today)
+        # One currency on the page (the usual case): said once, in the header.
+        currencies = {row["currency"] for row in context["rows"]}
+        value_currency = currencies.pop() if len(currencies) == 1 else ""
+        for header in context["headers"]:
+            if header["column"].key == "value" and value_currency:
+                header["unit"] = value_currency
+        context.update(
+            today=today,
+            value_currency=value_currency,
+            form=filterset.form,
+            manager_choices=filterset.manager_choices,
+            status_tabs=self._status_tabs(data, valid, filterset.manager_choices, today),
+            can_export=self.may(Perm.EXPORT),
+        )
+        return render(request, "quotes/lead_list.html", context)
 
     @staticmethod
     def _status_tabs(data: QueryDict, valid: bool, manager_choices, today) -> list[dict]:
@@ -150,32 +95,14 @@ class LeadListView(PartnerScopedMixin, View):
                 others, queryset=selectors.lead_rows(today), manager_choices=manager_choices
             ).qs
             counts = selectors.status_counts(base)
-        params = filter_params(data)
-        params.pop("status", None)
-        current = data.get("status") or "active"
-        return [
-            {
-                "key": key,
-                "label": label,
-                "count": counts.get(key),
-                "url": lead_list_url(**params, status=key if key != "active" else ""),
-                "active": current == key,
-            }
-            for key, label in STATUS_CHOICES
-        ]
-
-
-def _header(column, ordering: str, params: dict[str, str]) -> dict:
-    current = ordering.lstrip("-") == column.key
-    descending = ordering.startswith("-")
-    target = ("" if descending else "-") + column.key if current else column.key
-    return {
-        "column": column,
-        "sorted": current,
-        "descending": current and descending,
-        "aria_sort": ("descending" if descending else "ascending") if current else "none",
-        "url": lead_list_url(**{**params, "ordering": target}),
-    }
+        return LEAD_LINKS.tabs(
+            LEAD_LINKS.filter_params(data),
+            "status",
+            STATUS_CHOICES,
+            counts,
+            current=data.get("status") or ACTIVE,
+            default=ACTIVE,
+        )
 
 
 class LeadExportView(PartnerScopedMixin, View):
@@ -193,7 +120,10 @@ class LeadExportView(PartnerScopedMixin, View):
             return render(
                 request,
                 "flex/export_error.html",
-                {"problems": problems, "back": lead_list_url(**filter_params(request.GET))},
+                {
+                    "problems": problems,
+                    "back": LEAD_LINKS.url(**LEAD_LINKS.filter_params(request.GET)),
+                },
                 status=400,
             )
         columns = tables.export_columns()
@@ -269,42 +199,27 @@ class QuoteListView(PartnerScopedMixin, View):
             status = ""
         q = request.GET.get("q", "")
         problems: list[str] = []
-        paginator, page = _paginate(
+        paginator, page = paginate(
             selectors.quote_rows(status, q), request.GET, DEFAULT_PAGE_SIZE, problems
         )
         counts = selectors.quote_status_counts(q)
-        base = {"q": q} if q else {}
-        tabs = [
-            {
-                "key": "",
-                "label": "All quotes",
-                "count": counts["all"],
-                "url": reverse("quote_list") + ("?" + urlencode(base) if base else ""),
-                "active": status == "",
-            }
-        ] + [
-            {
-                "key": key,
-                "label": label,
-                "count": counts[key],
-                "url": reverse("quote_list") + "?" + urlencode({**base, "status": key}),
-                "active": status == key,
-            }
-            for key, label in QuoteStatus.choices
-        ]
+        params = {k: v for k, v in (("q", q), ("status", status)) if v}
         return render(
             request,
             "quotes/quote_list.html",
             {
-                "page": page,
-                "paginator": paginator,
+                **page_context(paginator, page, params),
                 "quotes": list(page.object_list),
-                "tabs": tabs,
+                "tabs": QUOTE_LINKS.tabs(
+                    params,
+                    "status",
+                    [("", "All quotes"), *QuoteStatus.choices],
+                    {**counts, "": counts["all"]},
+                    current=status,
+                ),
                 "q": q,
                 "status": status,
                 "problems": problems,
-                "page_query": urlencode({**base, **({"status": status} if status else {})}),
-                "page_range": list(paginator.get_elided_page_range(page.number, on_each_side=2)),
                 "can_edit": self.may(Perm.EDIT_QUOTES),
                 "today": business_date(),
             },
@@ -332,6 +247,24 @@ class QuoteFormMixin(QuoteMixin):
             },
             status=status,
         )
+
+    def save_quote(self, request, form, formset, write, verb: str) -> HttpResponse | None:
+        """When the form and its lines are valid: the quote `write` makes of them, then
+        its page with "Quote N {verb}." None when anything is wrong (on the form)."""
+        if not (form.is_valid() and formset.is_valid()):
+            return None
+        try:
+            quote = write(
+                currency=form.cleaned_data["currency"],
+                valid_until=form.cleaned_data["valid_until"],
+                notes=form.cleaned_data["notes"],
+                lines=formset.lines(),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return None
+        messages.success(request, f"Quote {quote.number} {verb}.")
+        return redirect("quote_detail", number=quote.number)
 
 
 class QuoteCreateView(QuoteFormMixin, View):
@@ -397,23 +330,10 @@ class QuoteCreateView(QuoteFormMixin, View):
             team = Team.objects.filter(team_id=form.cleaned_data["team_id"].strip()).first()
             if team is None:
                 form.add_error("team_id", "None of your teams has this team id.")
-        if form.is_valid() and formset.is_valid():
-            try:
-                quote = services.create_quote(
-                    team=team,
-                    lead=lead,
-                    user=request.user,
-                    currency=form.cleaned_data["currency"],
-                    valid_until=form.cleaned_data["valid_until"],
-                    notes=form.cleaned_data["notes"],
-                    lines=formset.lines(),
-                )
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                messages.success(request, f"Quote {quote.number} drafted.")
-                return redirect("quote_detail", number=quote.number)
-        return self.render_form(request, form, formset, team=team, lead=lead, status=400)
+        write = partial(services.create_quote, team=team, lead=lead, user=request.user)
+        return self.save_quote(request, form, formset, write, "drafted") or self.render_form(
+            request, form, formset, team=team, lead=lead, status=400
+        )
 
 
 class QuoteEditView(QuoteFormMixin, View):
@@ -449,21 +369,8 @@ class QuoteEditView(QuoteFormMixin, View):
         quote = self.quote(number)
         form = QuoteForm(request.POST, currencies=self._currencies(quote))
         formset = LineFormSet(request.POST, prefix="lines")
-        if form.is_valid() and formset.is_valid():
-            try:
-                services.update_quote(
-                    quote,
-                    currency=form.cleaned_data["currency"],
-                    valid_until=form.cleaned_data["valid_until"],
-                    notes=form.cleaned_data["notes"],
-                    lines=formset.lines(),
-                )
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                messages.success(request, f"Quote {quote.number} saved.")
-                return redirect("quote_detail", number=quote.number)
-        return self.render_form(
+        write = partial(services.update_quote, quote)
+        return self.save_quote(request, form, formset, write, "saved") or self.render_form(
             request, form, formset, quote=quote, team=quote.team, lead=quote.lead, status=400
         )
 
@@ -497,12 +404,36 @@ class QuoteDetailView(QuoteMixin, View):
 
 
 class QuoteActionView(QuoteDetailView):
-    """Send, accept, decline: SEND_QUOTES only; errors come back on the quote page."""
+    """Send, accept, decline: SEND_QUOTES only; errors come back on the quote page.
+
+    A subclass names its `form_class` (if it asks for anything), the `panel` the form
+    lives in (reopened on an error), the message for an invalid form, and `act`.
+    """
 
     required_perm = Perm.SEND_QUOTES
+    form_class: type | None = None
+    panel = ""
+    invalid_message = ""
+
+    def act(self, request: HttpRequest, quote: Quote, data: dict) -> str:
+        """Do it (or raise ValidationError); return the message that says it is done."""
+        raise NotImplementedError
 
     def get(self, request: HttpRequest, number: str) -> HttpResponse:
         return redirect("quote_detail", number=number)
+
+    def post(self, request: HttpRequest, number: str) -> HttpResponse:
+        quote = self.quote(number)
+        form = self.form_class(request.POST) if self.form_class else None
+        forms = {f"{self.panel}_form": form, "open_panel": self.panel} if form is not None else {}
+        if form is not None and not form.is_valid():
+            return self.failed(request, quote, ValidationError(self.invalid_message), **forms)
+        try:
+            done = self.act(request, quote, form.cleaned_data if form is not None else {})
+        except ValidationError as error:
+            return self.failed(request, quote, error, **forms)
+        messages.success(request, done)
+        return redirect("quote_detail", number=quote.number)
 
     def failed(self, request, quote, error: ValidationError, **forms) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
@@ -510,58 +441,32 @@ class QuoteActionView(QuoteDetailView):
 
 
 class QuoteSendView(QuoteActionView):
-    def post(self, request: HttpRequest, number: str) -> HttpResponse:
-        quote = self.quote(number)
-        try:
-            services.send_quote(quote, request.user)
-        except ValidationError as error:
-            return self.failed(request, quote, error)
-        messages.success(request, f"Quote {quote.number} marked as sent.")
-        return redirect("quote_detail", number=quote.number)
+    def act(self, request: HttpRequest, quote: Quote, data: dict) -> str:
+        services.send_quote(quote, request.user)
+        return f"Quote {quote.number} marked as sent."
 
 
 class QuoteAcceptView(QuoteActionView):
-    def post(self, request: HttpRequest, number: str) -> HttpResponse:
-        quote = self.quote(number)
-        form = AcceptForm(request.POST)
-        if not form.is_valid():
-            return self.failed(
-                request,
-                quote,
-                ValidationError("Give the order date as YYYY-MM-DD."),
-                accept_form=form,
-                open_panel="accept",
-            )
-        try:
-            pack = services.accept_quote(quote, request.user, form.cleaned_data["order_date"])
-        except ValidationError as error:
-            return self.failed(request, quote, error, accept_form=form, open_panel="accept")
-        messages.success(
-            request,
+    form_class = AcceptForm
+    panel = "accept"
+    invalid_message = "Give the order date as YYYY-MM-DD."
+
+    def act(self, request: HttpRequest, quote: Quote, data: dict) -> str:
+        pack = services.accept_quote(quote, request.user, data["order_date"])
+        return (
             f"Quote {quote.number} accepted: {pack.quantity:,} tokens added to "
-            f"{quote.team.name} from {pack.start_date.isoformat()}.",
+            f"{quote.team.name} from {pack.start_date.isoformat()}."
         )
-        return redirect("quote_detail", number=quote.number)
 
 
 class QuoteDeclineView(QuoteActionView):
-    def post(self, request: HttpRequest, number: str) -> HttpResponse:
-        quote = self.quote(number)
-        form = ReasonForm(request.POST)
-        if not form.is_valid():
-            return self.failed(
-                request,
-                quote,
-                ValidationError("Say why the customer declined."),
-                decline_form=form,
-                open_panel="decline",
-            )
-        try:
-            services.decline_quote(quote, request.user, form.cleaned_data["reason"])
-        except ValidationError as error:
-            return self.failed(request, quote, error, decline_form=form, open_panel="decline")
-        messages.success(request, f"Quote {quote.number} declined.")
-        return redirect("quote_detail", number=quote.number)
+    form_class = ReasonForm
+    panel = "decline"
+    invalid_message = "Say why the customer declined."
+
+    def act(self, request: HttpRequest, quote: Quote, data: dict) -> str:
+        services.decline_quote(quote, request.user, data["reason"])
+        return f"Quote {quote.number} declined."
 
 
 class QuotePrintView(QuoteMixin, View):
@@ -654,18 +559,15 @@ class NotificationListView(PartnerScopedMixin, View):
         if show == "unread":
             notifications = notifications.filter(read_at__isnull=True)
         problems: list[str] = []
-        paginator, page = _paginate(notifications, request.GET, DEFAULT_PAGE_SIZE, problems)
+        paginator, page = paginate(notifications, request.GET, DEFAULT_PAGE_SIZE, problems)
         return render(
             request,
             "quotes/notifications.html",
             {
-                "page": page,
-                "paginator": paginator,
+                **page_context(paginator, page, {"show": show} if show else {}),
                 "notifications": list(page.object_list),
                 "show": show,
                 "unread": selectors.unread_count(request.user),
-                "page_query": urlencode({"show": show} if show else {}),
-                "page_range": list(paginator.get_elided_page_range(page.number, on_each_side=2)),
             },
         )
 
