@@ -1,7 +1,8 @@
 """The Flex advisor's tables (SPEC §10), each defined once for the page and its export.
 
-Columns are flex.tables.Column (key = the export header); rows are small dataclasses built
-from flex.advisor's figures by the functions below (plain data, no database).
+Columns and tables are spp.tables' (key = the export header), sorted, shown and exported
+by usage.tables' functions; rows are small dataclasses built from flex.advisor's figures
+by the functions below (plain data, no database).
 """
 
 from __future__ import annotations
@@ -11,32 +12,50 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flex import advisor as adv
-from flex.tables import Column
-from usage.tables import Table
+from spp.tables import (
+    BALANCE,
+    CURRENCY,
+    DAY_UTC,
+    DAYS_USED,
+    PRODUCT,
+    SHARE,
+    TEAM_COLUMNS,
+    TOKENS,
+    USER,
+    USER_COUNT,
+    USER_LABEL,
+    Column,
+    Table,
+)
 
 AVG_DAYS_HELP = "Days used ÷ months in the range."
 BREAK_EVEN_HELP = (
     "(Named-user price ÷ 12) ÷ (daily rate × token price): above it, a seat is cheaper."
 )
 
+SEGMENT = Column("segment", "Segment", "segment", "text", help=adv.SEGMENT_HELP)
+AVG_DAYS = Column(
+    "avg_days_per_month", "Days / month", "avg_days", "float", decimals=2, help=AVG_DAYS_HELP
+)
+SAVING = Column("yearly_saving", "Saving / year", "saving", "float", decimals=2)
+
 SEATS = Table(
     "seats",
     "Named user vs Flex",
     (
-        Column("user", "User", "label", "text"),
-        Column("product", "Product", "product", "text"),
-        Column("segment", "Segment", "segment", "text", help=adv.SEGMENT_HELP),
-        Column("tokens", "Tokens", "tokens", "int"),
-        Column("days_used", "Days used", "days", "int"),
-        Column("avg_days_per_month", "Days / month", "avg_days", "float", decimals=2,
-               help=AVG_DAYS_HELP),
+        USER_LABEL,
+        PRODUCT,
+        SEGMENT,
+        TOKENS,
+        DAYS_USED,
+        AVG_DAYS,
         Column("break_even_days_per_month", "Break-even days / month", "break_even", "float",
                decimals=2, help=BREAK_EVEN_HELP),
         Column("flex_cost_per_year", "Flex / year", "flex_year", "float", decimals=2),
         Column("named_user_cost_per_year", "Named seat / year", "named_year", "float",
                decimals=2),
-        Column("yearly_saving", "Saving / year", "saving", "float", decimals=2),
-        Column("currency", "Currency", "currency", "text"),
+        SAVING,
+        CURRENCY,
         Column("recommendation", "Best", "recommendation", "text"),
         Column("note", "Note", "note", "text", sortable=False),
     ),
@@ -45,37 +64,20 @@ SEATS = Table(
 USERS = Table(
     "users",
     "Users by segment",
-    (
-        Column("user", "User", "label", "text"),
-        Column("segment", "Segment", "segment", "text", help=adv.SEGMENT_HELP),
-        Column("days_used", "Days used", "days", "int"),
-        Column("avg_days_per_month", "Days / month", "avg_days", "float", decimals=1,
-               help=AVG_DAYS_HELP),
-        Column("tokens", "Tokens", "tokens", "int"),
-    ),
+    (USER_LABEL, SEGMENT, DAYS_USED, AVG_DAYS.replace(decimals=1), TOKENS),
     "-avg_days_per_month",
-)  # fmt: skip
+)
 SEGMENTS = Table(
     "segments",
     "User segments",
     (
         Column("segment", "Segment", "label", "text", sortable=False),
-        Column("users", "Users", "users", "int", sortable=False),
+        USER_COUNT.replace(sortable=False),
         Column("share_of_users", "Share of users", "share", "rate", decimals=3, sortable=False),
-        Column("tokens", "Tokens", "tokens", "int", sortable=False),
+        TOKENS.replace(sortable=False),
     ),
 )
-MIX = Table(
-    "mix",
-    "Product mix",
-    (
-        Column("product", "Product", "product", "text"),
-        Column("users", "Users", "users", "int"),
-        Column("tokens", "Tokens", "tokens", "int"),
-        Column("share", "Share", "share", "rate", decimals=3),
-    ),
-    "-tokens",
-)
+MIX = Table("mix", "Product mix", (PRODUCT, USER_COUNT, TOKENS, SHARE), "-tokens")
 SEASON = Table(
     "season",
     "Seasonality",
@@ -90,9 +92,9 @@ SESSIONS = Table(
     "sessions",
     "Short and off-hours charges",
     (
-        Column("day", "Day (UTC)", "day", "date"),
-        Column("user", "User", "user", "text"),
-        Column("product", "Product", "product", "text"),
+        DAY_UTC,
+        USER,
+        PRODUCT,
         Column("opened_local", "Opened (local)", "opened", "text"),
         Column("use_minutes", "Use in window (min)", "minutes", "int"),
         Column("tokens", "Tokens", "tokens", "float", decimals=2),
@@ -104,13 +106,11 @@ PORTFOLIO_SAVINGS = Table(
     "savings",
     "Teams by yearly saving on named seats",
     (
-        Column("team_id", "Team ID", "team_id", "text"),
-        Column("team_name", "Team", "name", "text"),
-        Column("customer", "Customer", "customer", "text"),
+        *TEAM_COLUMNS,
         Column("users_to_move", "Users to move", "users", "int"),
         Column("seats", "Seats", "seats", "int"),
-        Column("yearly_saving", "Saving / year", "saving", "float", decimals=2),
-        Column("currency", "Currency", "currency", "text"),
+        SAVING,
+        CURRENCY,
     ),
     "-yearly_saving",
 )
@@ -118,13 +118,11 @@ PORTFOLIO_WASTE = Table(
     "waste",
     "Teams by forecast waste",
     (
-        Column("team_id", "Team ID", "team_id", "text"),
-        Column("team_name", "Team", "name", "text"),
-        Column("customer", "Customer", "customer", "text"),
+        *TEAM_COLUMNS,
         Column("forecast_expiring_unused", "Forecast waste", "waste", "int"),
         Column("waste_value", "Value", "value", "float", decimals=2),
-        Column("currency", "Currency", "currency", "text"),
-        Column("flex_tokens_balance", "Balance", "balance", "int"),
+        CURRENCY,
+        BALANCE,
         Column("flex_latest_end_date", "Latest end", "latest_end", "date"),
     ),
     "-forecast_expiring_unused",
@@ -247,26 +245,14 @@ def session_rows(
     ]
 
 
-def _screen(table: Table, keep: tuple[str, ...], whole: tuple[str, ...]) -> Table:
-    """The page's version of a table: fewer columns, money in whole units (the export
-    keeps every column, and cents)."""
-    columns = []
-    for column in table.columns:
-        if column.key not in keep:
-            continue
-        if column.key in whole:
-            column = Column(column.key, column.header, column.field, "int", help=column.help)
-        columns.append(column)
-    return Table(table.name, table.title, tuple(columns), table.default_sort)
-
-
-PORTFOLIO_SAVINGS_SCREEN = _screen(
-    PORTFOLIO_SAVINGS,
-    ("team_name", "users_to_move", "seats", "yearly_saving"),
-    ("yearly_saving",),
+# The pages' versions leave out what the page says elsewhere and show money in whole units.
+PORTFOLIO_SAVINGS_SCREEN = PORTFOLIO_SAVINGS.only(
+    "team_name", "users_to_move", "seats", "yearly_saving", whole=("yearly_saving",)
 )
-PORTFOLIO_WASTE_SCREEN = _screen(
-    PORTFOLIO_WASTE,
-    ("team_name", "forecast_expiring_unused", "waste_value", "flex_latest_end_date"),
-    ("waste_value",),
+PORTFOLIO_WASTE_SCREEN = PORTFOLIO_WASTE.only(
+    "team_name",
+    "forecast_expiring_unused",
+    "waste_value",
+    "flex_latest_end_date",
+    whole=("waste_value",),
 )

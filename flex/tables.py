@@ -1,6 +1,6 @@
 """The one definition of the Flex list's columns, shared by the page, the export and the API.
 
-A column is read from a row of `flex.selectors.snapshot_rows().values(*VALUE_FIELDS)`:
+A column (spp.tables.Column) is read from a row of `flex.selectors.snapshot_rows().values(*VALUE_FIELDS)`:
 `field` is the ORM path (or annotation) holding its value, also used to sort. `key` is
 the public name (SPEC §4 field names; the export header, the `ordering` parameter and
 the API field), `header` what the page shows.
@@ -8,37 +8,13 @@ the API field), `header` what the page shows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
-ColumnType = Literal["int", "float", "rate", "date", "text"]
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    header: str
-    field: str
-    type: ColumnType
-    sortable: bool = True
-    decimals: int = 0  # for float and rate columns: how many the export keeps
-    help: str = ""
-
-    @property
-    def numeric(self) -> bool:
-        return self.type in ("int", "float", "rate")
-
+# Column is spp.tables.Column; flex.export and the views import it from here too.
+from spp.tables import LINKED_CUSTOMER, TEAM_ID_REF, TEAM_NAME_REF, Column, ColumnSet
 
 COLUMNS: tuple[Column, ...] = (
-    Column("team_id", "Team ID", "team__team_id", "text"),
-    Column("team_name", "Team", "team__name", "text"),
-    Column(
-        "customer",
-        "Customer",
-        "customer",
-        "text",
-        help="The account name when your accepted quote has a pack in the pool, else n/a.",
-    ),
+    TEAM_ID_REF,
+    TEAM_NAME_REF,
+    LINKED_CUSTOMER,
     Column("account_manager", "Manager", "account_manager", "text"),
     Column("flex_total_tokens", "Total tokens", "flex_total_tokens", "int"),
     Column("flex_tokens_balance", "Flex balance", "flex_tokens_balance", "int"),
@@ -60,11 +36,6 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column("flex_projected_end_date", "Projected end", "flex_projected_end_date", "date"),
 )
-
-BY_KEY: dict[str, Column] = {column.key: column for column in COLUMNS}
-
-# SPEC §6: identifying columns, then the eleven flex_* fields of §4, in this order.
-EXPORT_KEYS: tuple[str, ...] = tuple(column.key for column in COLUMNS)
 
 # SPEC §6 "Columns on screen", in this order; the others can be switched on.
 SCREEN_DEFAULT_KEYS: tuple[str, ...] = (
@@ -88,24 +59,16 @@ SCREEN_OPTIONAL_KEYS: tuple[str, ...] = (
 )
 SCREEN_KEYS: tuple[str, ...] = SCREEN_DEFAULT_KEYS + SCREEN_OPTIONAL_KEYS
 
-# What the page needs besides its visible columns (the team link).
-VALUE_FIELDS: tuple[str, ...] = tuple(
-    dict.fromkeys([*(column.field for column in COLUMNS), "team__team_id"])
-)
+# What the page needs besides its visible columns: the team link.
+FLEX_LIST = ColumnSet(COLUMNS, SCREEN_KEYS, SCREEN_DEFAULT_KEYS, extra_fields=("team__team_id",))
+
+BY_KEY: dict[str, Column] = FLEX_LIST.by_key
+# SPEC §6: identifying columns, then the eleven flex_* fields of §4, in this order.
+EXPORT_KEYS: tuple[str, ...] = FLEX_LIST.export_keys
+VALUE_FIELDS: tuple[str, ...] = FLEX_LIST.value_fields
 
 DEFAULT_ORDERING = "flex_balance_rate"
 
-
-def export_columns() -> list[Column]:
-    return [BY_KEY[key] for key in EXPORT_KEYS]
-
-
-def screen_columns(chosen: list[str] | tuple[str, ...] | None = None) -> list[Column]:
-    """The visible columns, in screen order; unknown keys are ignored, none means the default."""
-    wanted = set(chosen or SCREEN_DEFAULT_KEYS)
-    columns = [BY_KEY[key] for key in SCREEN_KEYS if key in wanted]
-    return columns or [BY_KEY[key] for key in SCREEN_DEFAULT_KEYS]
-
-
-def sortable_keys() -> list[str]:
-    return [column.key for column in COLUMNS if column.sortable]
+export_columns = FLEX_LIST.export_columns
+screen_columns = FLEX_LIST.screen_columns
+sortable_keys = FLEX_LIST.sortable_keys

@@ -1,18 +1,18 @@
 """The one definition of the Token Balance columns (SPEC §7): the page and the export.
 
-Columns are flex.tables.Column, so that the Flex export writer (flex.export) writes
+Columns are spp.tables.Column, so that the Flex export writer (flex.export) writes
 this list too. `field` is the ORM path or annotation in quotes.selectors.lead_rows().
 """
 
 from __future__ import annotations
 
-from flex.tables import Column
+from spp.tables import LINKED_CUSTOMER, TEAM_ID_REF, TEAM_NAME_REF, Column, ColumnSet
 
 COLUMNS: tuple[Column, ...] = (
     Column("lead_number", "Lead #", "number", "int"),
     Column("status", "Status", "status_label", "text"),
-    Column("team_id", "Team ID", "team__team_id", "text"),
-    Column("team_name", "Team", "team__name", "text"),
+    TEAM_ID_REF,
+    TEAM_NAME_REF,
     Column(
         "end_date",
         "End date",
@@ -41,20 +41,12 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column("currency", "Currency", "currency", "text", sortable=False),
     Column("account_manager", "Account manager", "account_manager", "text"),
-    Column(
-        "customer",
-        "Customer",
-        "customer",
-        "text",
-        help="The account name when your accepted quote has a pack in the pool, else n/a.",
-    ),
+    LINKED_CUSTOMER,
     Column("opened_on", "Opened", "opened_on", "date"),
     Column("closed_on", "Closed", "closed_on", "date"),
     Column("lost_reason", "Lost reason", "lost_reason", "text", sortable=False),
     Column("figures_as_of", "Figures as of", "figures_as_of", "date"),
 )
-
-BY_KEY: dict[str, Column] = {column.key: column for column in COLUMNS}
 
 # SPEC §7's columns, in its order (the team added: a lead is about a team).
 SCREEN_KEYS: tuple[str, ...] = (
@@ -70,23 +62,16 @@ SCREEN_KEYS: tuple[str, ...] = (
     "account_manager",
     "customer",
 )
-EXPORT_KEYS: tuple[str, ...] = tuple(column.key for column in COLUMNS)
 
 # What the page needs besides its visible columns.
-VALUE_FIELDS: tuple[str, ...] = tuple(
-    dict.fromkeys([*(column.field for column in COLUMNS), "status", "team__team_id"])
-)
+LEADS = ColumnSet(COLUMNS, SCREEN_KEYS, extra_fields=("status", "team__team_id"))
+
+BY_KEY: dict[str, Column] = LEADS.by_key
+EXPORT_KEYS: tuple[str, ...] = LEADS.export_keys
+VALUE_FIELDS: tuple[str, ...] = LEADS.value_fields
 
 DEFAULT_ORDERING = "end_date"
 
-
-def screen_columns() -> list[Column]:
-    return [BY_KEY[key] for key in SCREEN_KEYS]
-
-
-def export_columns() -> list[Column]:
-    return [BY_KEY[key] for key in EXPORT_KEYS]
-
-
-def sortable_keys() -> list[str]:
-    return [column.key for column in COLUMNS if column.sortable]
+export_columns = LEADS.export_columns
+screen_columns = LEADS.screen_columns
+sortable_keys = LEADS.sortable_keys

@@ -1,9 +1,10 @@
 """The tables of usage reporting (SPEC §9), each defined once for the page and its export.
 
-Columns are flex.tables.Column: `field` names the attribute of a row object, `key` is the
-export header (snake_case, like the Flex export) and the `sort` parameter, `header` what
-the page shows. Rows are small dataclasses built from selector output by the pure
-functions below, so that the figures are tested without a database.
+Columns and tables are spp.tables': `field` names the attribute of a row object, `key`
+is the export header (snake_case, like the Flex export) and the `sort` parameter,
+`header` what the page shows. Rows are small dataclasses built from selector output by
+the pure functions below, so that the figures are tested without a database. Sorting,
+page display and export rows (further below) serve the advisor's tables too.
 """
 
 from __future__ import annotations
@@ -15,213 +16,121 @@ from decimal import Decimal
 from typing import Any
 
 from flex.export import clean_value
-from flex.tables import Column
 from flex.templatetags.spp_format import iso, num, pct
+from spp.tables import (
+    BALANCE,
+    CURRENCY,
+    DAY,
+    DAY_UTC,
+    DAYS_USED,
+    PRODUCT,
+    SHARE,
+    TEAM_COLUMNS,
+    TEAM_ID,
+    TOKENS,
+    USER,
+    USER_COUNT,
+    USER_LABEL,
+    Column,
+    Table,
+)
 from usage import audit as audit_module
 from usage import figures
 from usage.audit import session_text as audit_text
 from usage.ranges import DateRange
 from usage.selectors import Breakdown, UserFigures
 
-
-@dataclass(frozen=True)
-class Table:
-    """A table of a page: its name in `?export=`, title (sheet name), columns, default sort."""
-
-    name: str
-    title: str
-    columns: tuple[Column, ...]
-    default_sort: str = ""
-
-    def column(self, key: str) -> Column | None:
-        return next((c for c in self.columns if c.key == key), None)
-
-
 AVG_HELP = "Tokens ÷ months in the range (the past 30 days count as one month)."
 DAYS_HELP = "Distinct days with usage in the range."
 
-DAILY = Table(
-    "daily",
-    "Usage by day",
-    (
-        Column("day", "Day", "day", "date"),
-        Column("tokens", "Tokens", "tokens", "int"),
-        Column("users", "Users", "users", "int"),
-    ),
-    "day",
+AVG_TOKENS = Column(
+    "avg_tokens_per_month", "Avg tokens / month", "avg_month", "float", decimals=1, help=AVG_HELP
 )
+DAYS_USED_IN_RANGE = DAYS_USED.replace(help=DAYS_HELP)
+TOKEN_BAND = Column("token_band", "Token band", "band", "text", sortable=False)
+VERSION = Column("version", "Version", "version", "text")
+VERSION_VALUE = VERSION.replace(field="value")  # versions as breakdown_rows() give them
+
+DAILY = Table("daily", "Usage by day", (DAY, TOKENS, USER_COUNT), "day")
 EVENTS = Table(
     "events",
     "Tokens added and removed",
     (
         Column("date", "Date", "date", "date"),
         Column("event", "Event", "kind", "text"),
-        Column("tokens", "Tokens", "tokens", "int"),
+        TOKENS,
         Column("detail", "Detail", "detail", "text"),
     ),
 )
 PRODUCTS = Table(
-    "products",
-    "Usage by product",
-    (
-        Column("product", "Product", "product", "text"),
-        Column("users", "Users", "users", "int"),
-        Column("tokens", "Tokens", "tokens", "int"),
-        Column(
-            "avg_tokens_per_month",
-            "Avg tokens / month",
-            "avg_month",
-            "float",
-            decimals=1,
-            help=AVG_HELP,
-        ),
-        Column("share", "Share", "share", "rate", decimals=3),
-    ),
-    "-tokens",
+    "products", "Usage by product", (PRODUCT, USER_COUNT, TOKENS, AVG_TOKENS, SHARE), "-tokens"
 )
 PRODUCT_USERS = Table(
     "users",
     "Users of the product",
-    (
-        Column("user", "User", "label", "text"),
-        Column("tokens", "Tokens", "tokens", "int"),
-        Column(
-            "avg_tokens_per_month",
-            "Avg tokens / month",
-            "avg_month",
-            "float",
-            decimals=1,
-            help=AVG_HELP,
-        ),
-        Column("days_used", "Days used", "days", "int", help=DAYS_HELP),
-        Column("token_band", "Token band", "band", "text", sortable=False),
-    ),
+    (USER_LABEL, TOKENS, AVG_TOKENS, DAYS_USED_IN_RANGE, TOKEN_BAND),
     "-tokens",
 )
-BANDS = Table(
-    "bands",
-    "Users per token band",
-    (
-        Column("token_band", "Token band", "band", "text", sortable=False),
-        Column("users", "Users", "users", "int", sortable=False),
-    ),
-)
-VERSIONS = Table(
-    "versions",
-    "Users by version",
-    (
-        Column("version", "Version", "value", "text"),
-        Column("users", "Users", "users", "int"),
-        Column("tokens", "Tokens", "tokens", "int"),
-    ),
-    "-users",
-)
+BANDS = Table("bands", "Users per token band", (TOKEN_BAND, USER_COUNT.replace(sortable=False)))
+VERSIONS = Table("versions", "Users by version", (VERSION_VALUE, USER_COUNT, TOKENS), "-users")
 FEATURES = Table(
     "features",
     "Features used",
-    (
-        Column("feature", "Feature", "value", "text"),
-        Column("users", "Users", "users", "int"),
-        Column("tokens", "Tokens", "tokens", "int"),
-    ),
+    (Column("feature", "Feature", "value", "text"), USER_COUNT, TOKENS),
     "-users",
 )
 USERS = Table(
     "users",
     "Usage by user",
     (
-        Column("user", "User", "label", "text"),
+        USER_LABEL,
         Column("products", "Products", "product_names", "text", sortable=False),
         Column("product_count", "Products used", "product_count", "int"),
-        Column("tokens", "Tokens", "tokens", "int"),
-        Column(
-            "avg_tokens_per_month",
-            "Avg tokens / month",
-            "avg_month",
-            "float",
-            decimals=1,
-            help=AVG_HELP,
-        ),
-        Column("days_used", "Days used", "days", "int", help=DAYS_HELP),
+        TOKENS,
+        AVG_TOKENS,
+        DAYS_USED_IN_RANGE,
     ),
     "-tokens",
 )
 USER_PRODUCTS = Table(
     "products",
     "Products of the user",
-    (
-        Column("product", "Product", "product", "text"),
-        Column("tokens", "Tokens", "tokens", "int"),
-        Column(
-            "avg_tokens_per_month",
-            "Avg tokens / month",
-            "avg_month",
-            "float",
-            decimals=1,
-            help=AVG_HELP,
-        ),
-        Column("days_used", "Days used", "days", "int", help=DAYS_HELP),
-        Column("share", "Share", "share", "rate", decimals=3),
-    ),
+    (PRODUCT, TOKENS, AVG_TOKENS, DAYS_USED_IN_RANGE, SHARE),
     "-tokens",
 )
 USER_VERSIONS = Table(
     "versions",
     "Versions used",
-    (
-        Column("product", "Product", "product", "text"),
-        Column("version", "Version", "value", "text"),
-        Column("days_used", "Days used", "days", "int"),
-        Column("tokens", "Tokens", "tokens", "int"),
-    ),
+    (PRODUCT, VERSION_VALUE, DAYS_USED, TOKENS),
 )
 USER_WEEKS = Table(
     "weeks",
     "Days used per week",
     (
         Column("week", "Week of", "week", "date"),
-        Column("product", "Product", "product", "text"),
-        Column("days_used", "Days used", "days", "int"),
+        PRODUCT,
+        DAYS_USED,
         Column("days_in_range", "Days in range", "capacity", "int"),
     ),
 )
+TEAMS = Column("teams", "Teams", "teams", "int")
 PORTFOLIO_PRODUCTS = Table(
     "products",
     "Tokens by product",
-    (
-        Column("product", "Product", "product", "text"),
-        Column("teams", "Teams", "teams", "int"),
-        Column("tokens", "Tokens", "tokens", "int"),
-        Column(
-            "avg_tokens_per_month",
-            "Avg tokens / month",
-            "avg_month",
-            "float",
-            decimals=1,
-            help=AVG_HELP,
-        ),
-        Column("share", "Share", "share", "rate", decimals=3),
-    ),
+    (PRODUCT, TEAMS, TOKENS, AVG_TOKENS, SHARE),
     "-tokens",
 )
 PORTFOLIO_MONTHS = Table(
     "months",
     "Tokens by month and product",
-    (
-        Column("month", "Month", "month", "date"),
-        Column("product", "Product", "product", "text"),
-        Column("tokens", "Tokens", "tokens", "int"),
-        Column("teams", "Teams", "teams", "int"),
-    ),
+    (Column("month", "Month", "month", "date"), PRODUCT, TOKENS, TEAMS),
 )
 PORTFOLIO_TEAMS = Table(
     "teams",
     "Teams by burn rate",
     (
-        Column("team_id", "Team ID", "team_id", "text"),
-        Column("team_name", "Team", "name", "text"),
-        Column("customer", "Customer", "customer", "text"),
-        Column("tokens", "Tokens", "tokens", "int"),
+        *TEAM_COLUMNS,
+        TOKENS,
         Column(
             "burn_rate",
             "Tokens / day",
@@ -230,35 +139,26 @@ PORTFOLIO_TEAMS = Table(
             decimals=2,
             help="Tokens used in the range ÷ days in the range.",
         ),
-        Column("days_used", "Days used", "days_used", "int", help=DAYS_HELP),
-        Column("flex_tokens_balance", "Balance", "balance", "int"),
+        DAYS_USED_IN_RANGE.replace(field="days_used"),
+        BALANCE,
         Column("flex_balance_rate", "Balance %", "balance_rate", "rate", decimals=3),
         Column("flex_projected_end_date", "Projected end", "projected_end", "date"),
     ),
     "-burn_rate",
 )
 # On screen the burn-rate table leaves out what the page says elsewhere (the id, days).
-PORTFOLIO_TEAMS_SCREEN = Table(
-    PORTFOLIO_TEAMS.name,
-    PORTFOLIO_TEAMS.title,
-    tuple(
-        c
-        for c in PORTFOLIO_TEAMS.columns
-        if c.key not in ("team_id", "days_used", "flex_tokens_balance")
-    ),
-    PORTFOLIO_TEAMS.default_sort,
-)
+PORTFOLIO_TEAMS_SCREEN = PORTFOLIO_TEAMS.without("team_id", "days_used", "flex_tokens_balance")
 RAW = Table(
     "raw",
     "Usage rows",
     (
-        Column("day", "Day", "day", "date"),
-        Column("team_id", "Team ID", "team_id", "text"),
-        Column("product", "Product", "product", "text"),
-        Column("version", "Version", "version", "text"),
-        Column("user", "User", "user", "text"),
+        DAY,
+        TEAM_ID,
+        PRODUCT,
+        VERSION,
+        USER,
         Column("feature", "Feature", "feature", "text"),
-        Column("tokens", "Tokens", "tokens", "int"),
+        TOKENS,
     ),
 )
 
@@ -341,16 +241,34 @@ def product_rows(
             entry[1] += use.tokens
     total = sum(tokens for _, tokens in per_product.values())
     return [
-        ProductRow(
-            product_id=product_id,
-            product=names.get(product_id, "?"),
-            users=count,
-            tokens=tokens,
-            avg_month=figures.monthly_average(tokens, rng.months),
-            share=figures.share(tokens, total),
-        )
+        _product_row(product_id, names, rng, tokens, total, users=count)
         for product_id, (count, tokens) in per_product.items()
     ]
+
+
+def _product_row(
+    product_id: int,
+    names: Mapping[int, str],
+    rng: DateRange,
+    tokens: int,
+    total: int,
+    *,
+    users: int = 0,
+    days: int = 0,
+    teams: int = 0,
+) -> ProductRow:
+    """A product's tokens with their monthly average over the range and their share of
+    `total` (the team's, the user's or the portfolio's tokens)."""
+    return ProductRow(
+        product_id=product_id,
+        product=names.get(product_id, "?"),
+        users=users,
+        tokens=tokens,
+        avg_month=figures.monthly_average(tokens, rng.months),
+        share=figures.share(tokens, total),
+        days=days,
+        teams=teams,
+    )
 
 
 def user_rows(
@@ -396,15 +314,7 @@ def user_product_rows(
     user: UserFigures, names: Mapping[int, str], rng: DateRange
 ) -> list[ProductRow]:
     return [
-        ProductRow(
-            product_id=p.product_id,
-            product=names.get(p.product_id, "?"),
-            users=1,
-            tokens=p.tokens,
-            avg_month=figures.monthly_average(p.tokens, rng.months),
-            share=figures.share(p.tokens, user.tokens),
-            days=p.days,
-        )
+        _product_row(p.product_id, names, rng, p.tokens, user.tokens, users=1, days=p.days)
         for p in user.products.values()
     ]
 
@@ -428,15 +338,7 @@ def portfolio_product_rows(
         tokens[product_id] = tokens.get(product_id, 0) + amount
     total = sum(tokens.values())
     return [
-        ProductRow(
-            product_id=product_id,
-            product=names.get(product_id, "?"),
-            users=0,
-            tokens=amount,
-            avg_month=figures.monthly_average(amount, rng.months),
-            share=figures.share(amount, total),
-            teams=teams.get(product_id, 0),
-        )
+        _product_row(product_id, names, rng, amount, total, teams=teams.get(product_id, 0))
         for product_id, amount in tokens.items()
     ]
 
@@ -466,12 +368,7 @@ def sort_rows(rows: list, table: Table, sort: str | None) -> tuple[list, str]:
         return rows, ""
     descending = wanted.startswith("-")
     first = table.columns[0].field
-
-    def tie(row: Any) -> Any:
-        value = getattr(row, first)
-        return figures.sort_label(value) if isinstance(value, str) else value
-
-    rows = sorted(rows, key=tie)
+    rows = sorted(rows, key=lambda r: _sortable(getattr(r, first)))
     present = [r for r in rows if getattr(r, column.field) is not None]
     missing = [r for r in rows if getattr(r, column.field) is None]
     present.sort(key=lambda r: _sortable(getattr(r, column.field)), reverse=descending)
@@ -508,25 +405,23 @@ AUDIT_EVIDENCE = Table(
     "evidence",
     "Audit evidence",
     (
-        Column("day", "Day (UTC)", "day", "date"),
-        Column("user", "User", "user", "text"),
-        Column("product", "Product", "product", "text"),
-        Column("version", "Version", "version", "text"),
+        DAY_UTC,
+        USER,
+        PRODUCT,
+        VERSION,
         Column("tokens_reported", "Reported", "tokens", "float", decimals=2),
         Column("tokens_expected", "Expected", "expected", "float", decimals=2),
         Column("tokens_at_stake", "At stake", "at_stake", "float", decimals=2, help=TOKENS_HELP),
         Column("value_at_stake", "Value", "value", "float", decimals=2),
-        Column("currency", "Currency", "currency", "text"),
+        CURRENCY,
         Column("verdict", "Verdict", "verdict", "text"),
         Column("explanation", "Why", "explanation", "text"),
         Column("sessions", "Sessions that day", "sessions", "text"),
         Column("expected_windows", "Expected windows", "windows", "text"),
     ),
 )
-AUDIT_FINDINGS = Table(
-    "findings",
-    "Audit findings",
-    tuple(c for c in AUDIT_EVIDENCE.columns if c.key not in ("tokens_expected", "currency")),
+AUDIT_FINDINGS = AUDIT_EVIDENCE.without(
+    "tokens_expected", "currency", name="findings", title="Audit findings"
 )
 AUDIT_CAUSES = Table(
     "causes",
@@ -542,9 +437,9 @@ AUDIT_WARNINGS = Table(
     "warnings",
     "Two machines at once",
     (
-        Column("day", "Day (UTC)", "day", "date"),
-        Column("user", "User", "user", "text"),
-        Column("product", "Product", "product", "text"),
+        DAY_UTC,
+        USER,
+        PRODUCT,
         Column("machines", "Machines", "machines", "text"),
         Column("overlap", "Both open", "span", "text"),
         Column("minutes", "Minutes", "minutes", "int"),
