@@ -23,6 +23,7 @@ from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncMonth
 
 from flex.models import FlexSnapshot
+from teams import selectors as team_selectors
 from teams.models import Team
 from usage import audit, figures, metering
 from usage.imports.pseudonym import anonymous_key
@@ -38,6 +39,7 @@ from usage.models import (
 )
 from usage.ranges import DateRange, split_months
 
+CHANGE_DAYS = 7  # tokens added and removed: D−6 … D
 MONTHLY = "usage_usagemonthlyuser"
 RAW = "usage_usagerow"
 
@@ -270,6 +272,46 @@ def snapshot(team: Team) -> FlexSnapshot | None:
 
 def snapshot_on(team: Team, as_of: date) -> FlexSnapshot | None:
     return FlexSnapshot.objects.filter(team=team, as_of=as_of).first()
+
+
+# ------------------------------------------------------------------ token changes
+
+
+@dataclass(frozen=True)
+class Change:
+    date: date
+    kind: str
+    tokens: int | None
+    detail: str
+
+
+def token_changes(team: Team, today: date, snapshot) -> list[Change]:
+    """Tokens added and removed over D−6 … D (SPEC §9): the partner's own purchases,
+    moves, merges and adjustments as on the Balances tab; other suppliers' purchases only
+    as the net change of the team's additional tokens over the week (from the Flex
+    figures of D−7, when they were kept), never one by one."""
+    start = today - timedelta(days=CHANGE_DAYS - 1)
+    packs = team_selectors.own_packs(team)
+    events = team_selectors.token_events(team)
+    changes = [
+        Change(e.date, e.kind, e.tokens, e.detail)
+        for e in team_selectors.token_timeline(team, packs, events, today)
+        if start <= e.date <= today and e.kind != "Expired"
+    ]
+    if snapshot is not None:
+        before = snapshot_on(team, snapshot.as_of - timedelta(days=CHANGE_DAYS))
+        if before is not None:
+            delta = snapshot.flex_additional_tokens - before.flex_additional_tokens
+            if delta:
+                changes.append(
+                    Change(
+                        snapshot.as_of,
+                        "Other suppliers",
+                        delta,
+                        f"net change of additional tokens since {before.as_of.isoformat()}",
+                    )
+                )
+    return sorted(changes, key=lambda c: c.date, reverse=True)
 
 
 # ------------------------------------------------------------------ portfolio

@@ -38,7 +38,6 @@ from usage.tables import Table
 CHART_DAYS = 365
 TOP = 5  # rows of the summary's top products and users
 TOP_TEAMS = 10  # rows of the portfolio's burn-rate table (the export holds every team)
-CHANGE_DAYS = 7  # tokens added and removed: D−6 … D
 RAW_MAX_ROWS = {"csv": 500_000, "xlsx": 50_000}  # built in the request: under ~7 s each
 PORTFOLIO_SERIES = 6  # products shown by name in the month chart, the rest as "Other"
 
@@ -273,6 +272,11 @@ class TeamUsageMixin(UsageMixin):
     def data(self, team: Team, **kwargs: Any) -> dict:
         raise NotImplementedError
 
+    def team_users(self, team: Team) -> tuple[dict[str, selectors.UserFigures], dict[int, str]]:
+        """The team's users in the range, and the names of the products they used."""
+        users = selectors.user_figures(team, self.range, self.labels)
+        return users, selectors.product_names(p for u in users.values() for p in u.products)
+
     def user_url(self, slug: str) -> str:
         return self.url("usage_user", self.team.team_id, slug)
 
@@ -289,13 +293,12 @@ class SummaryView(TeamUsageMixin, View):
     def data(self, team: Team, **kwargs: Any) -> dict:
         rng = self.range
         snapshot = selectors.snapshot(team)
-        users = selectors.user_figures(team, rng, self.labels)
-        names = selectors.product_names(p for u in users.values() for p in u.products)
+        users, names = self.team_users(team)
         daily = selectors.daily_series(
             team, self.today - timedelta(days=CHART_DAYS), self.today - timedelta(days=1)
         )
         in_range = selectors.daily_rows(team, rng)
-        changes = token_changes(team, self.today, snapshot)
+        changes = selectors.token_changes(team, self.today, snapshot)
         range_tokens = sum(tokens for _, tokens, _ in in_range)
         product_list, _ = tables.sort_rows(
             tables.product_rows(users, names, rng), tables.PRODUCTS, "-tokens"
@@ -316,7 +319,7 @@ class SummaryView(TeamUsageMixin, View):
             ),
             "changes": changes,
             "change_net": sum(e.tokens or 0 for e in changes),
-            "change_start": self.today - timedelta(days=CHANGE_DAYS - 1),
+            "change_start": self.today - timedelta(days=selectors.CHANGE_DAYS - 1),
             "chart": chart,
             "chart_total": sum(tokens for _, tokens in daily),
             "chart_start": daily[0][0],
@@ -342,8 +345,7 @@ class ProductsView(TeamUsageMixin, View):
     template = "usage/products.html"
 
     def data(self, team: Team, **kwargs: Any) -> dict:
-        users = selectors.user_figures(team, self.range, self.labels)
-        names = selectors.product_names(p for u in users.values() for p in u.products)
+        users, names = self.team_users(team)
         rows = tables.product_rows(users, names, self.range)
         total_tokens = sum(r.tokens for r in rows)
         footer = ["Total", tables.display(tables.PRODUCTS.columns[1], len(users))]
@@ -440,8 +442,7 @@ class UsersView(TeamUsageMixin, View):
     template = "usage/users.html"
 
     def data(self, team: Team, **kwargs: Any) -> dict:
-        users = selectors.user_figures(team, self.range, self.labels)
-        names = selectors.product_names(p for u in users.values() for p in u.products)
+        users, names = self.team_users(team)
         rows = tables.user_rows(users, names, self.range)
         return {
             "users": self.show(
@@ -624,46 +625,6 @@ class PortfolioView(UsageMixin, View):
             testid="month-chart",
             colours=colours,
         )
-
-
-# ------------------------------------------------------------------ token changes
-
-
-@dataclass(frozen=True)
-class Change:
-    date: date
-    kind: str
-    tokens: int | None
-    detail: str
-
-
-def token_changes(team: Team, today: date, snapshot) -> list[Change]:
-    """Tokens added and removed over D−6 … D (SPEC §9): the partner's own purchases,
-    moves, merges and adjustments as on the Balances tab; other suppliers' purchases only
-    as the net change of the team's additional tokens over the week (from the Flex
-    figures of D−7, when they were kept), never one by one."""
-    start = today - timedelta(days=CHANGE_DAYS - 1)
-    packs = team_selectors.own_packs(team)
-    events = team_selectors.token_events(team)
-    changes = [
-        Change(e.date, e.kind, e.tokens, e.detail)
-        for e in team_selectors.token_timeline(team, packs, events, today)
-        if start <= e.date <= today and e.kind != "Expired"
-    ]
-    if snapshot is not None:
-        before = selectors.snapshot_on(team, snapshot.as_of - timedelta(days=CHANGE_DAYS))
-        if before is not None:
-            delta = snapshot.flex_additional_tokens - before.flex_additional_tokens
-            if delta:
-                changes.append(
-                    Change(
-                        snapshot.as_of,
-                        "Other suppliers",
-                        delta,
-                        f"net change of additional tokens since {before.as_of.isoformat()}",
-                    )
-                )
-    return sorted(changes, key=lambda c: c.date, reverse=True)
 
 
 # ------------------------------------------------------------------ audit (SPEC §11)

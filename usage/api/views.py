@@ -55,8 +55,8 @@ from usage.api.serializers import (
 )
 from usage.imports import import_file
 from usage.ranges import DateRange
+from usage.selectors import token_changes
 from usage.tables import Table
-from usage.views import token_changes
 
 
 def safe_name(name: str | None) -> str:
