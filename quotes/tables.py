@@ -63,14 +63,14 @@ SCREEN_KEYS: tuple[str, ...] = (
     "customer",
 )
 
+DEFAULT_ORDERING = "end_date"
+
 # What the page needs besides its visible columns.
 LEADS = ColumnSet(COLUMNS, SCREEN_KEYS, extra_fields=("status", "team__team_id"))
 
 BY_KEY: dict[str, Column] = LEADS.by_key
 EXPORT_KEYS: tuple[str, ...] = LEADS.export_keys
 VALUE_FIELDS: tuple[str, ...] = LEADS.value_fields
-
-DEFAULT_ORDERING = "end_date"
 
 export_columns = LEADS.export_columns
 screen_columns = LEADS.screen_columns
