@@ -32,13 +32,16 @@ RUNS = 3  # floor and full recompute, in turns
 
 def generate() -> None:
     """Partners, accounts, teams, links, packs and usage (raw rows and roll-ups)."""
-    from django.db import transaction
+    from django.db import connections, transaction
+
+    from usage.imports.usage import rebuild_monthly
 
     with transaction.atomic(using="maint"):
         sql(
             "TRUNCATE flex_flexsnapshot, flex_tokenevent, flex_pack, usage_usagerow, "
-            "usage_usagedaily, usage_usagedailyproduct, teams_teamlink, teams_team, "
-            "teams_account, usage_product CASCADE"
+            "usage_usagedaily, usage_usagedailyproduct, usage_usagemonthlyuser, "
+            "usage_usagemonthlyproduct, teams_teamlink, teams_team, teams_account, usage_product "
+            "CASCADE"
         )
         sql("DELETE FROM spp_partner WHERE csn LIKE 'B%%'")
         sql(
@@ -111,6 +114,8 @@ def generate() -> None:
                SELECT team_id, day, tokens, sum(tokens) OVER (PARTITION BY team_id ORDER BY day), users
                FROM (SELECT team_id, day, sum(tokens) AS tokens, count(DISTINCT user_key) AS users
                      FROM usage_usagerow GROUP BY team_id, day) s""")
+        with connections["maint"].cursor() as cursor:
+            rebuild_monthly(cursor, "SELECT team_id, day FROM usage_usagedaily")
     sql("VACUUM ANALYZE usage_usagedaily")
     sql("VACUUM ANALYZE flex_pack")
 

@@ -102,6 +102,34 @@ class UsageDailyProduct(models.Model):
         return f"{self.team_id} {self.day} {self.product_id} {self.tokens}"
 
 
+class UsageMonthlyProduct(models.Model):
+    """Tokens and days used of a team in a calendar month for one product.
+
+    The roll-up behind the portfolio (SPEC §9), which sums every team of a partner: a year
+    is 12 × teams × products rows instead of a row per team, day and product. `days` is a
+    bit mask as in UsageMonthlyUser (bit d−1 set when the product was used on day d), so a
+    team's days used count once across products (bit_or, then bit_count). Rebuilt by the
+    usage import, from UsageDailyProduct, for every (team, month) whose days it writes; a
+    month cut by a range is read from the daily roll-ups instead.
+    """
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="The first day of the month")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    tokens = models.BigIntegerField()
+    days = models.IntegerField(help_text="Bit d−1 set when used on day d of the month")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "month", "product"], name="usagemonthlyproduct_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team_id} {self.month:%Y-%m} {self.product_id} {self.tokens}"
+
+
 class ImportBatch(models.Model):
     """One successful operator import of a feed file (SPEC §12), for the audit trail."""
 

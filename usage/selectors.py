@@ -6,7 +6,10 @@ PostgreSQL:
 - per-user, per-version and per-feature figures from UsageMonthlyUser for the calendar
   months a range covers in full, and from UsageRow for the (at most two) months it cuts,
   in one UNION ALL. Days used are day bit masks per month: OR-ed across products and
-  versions, then counted, so a day is never counted twice.
+  versions, then counted, so a day is never counted twice;
+- the portfolio, which sums every team of the partner, the same way one level up: the
+  monthly product roll-up (UsageMonthlyProduct) for full months, the daily product
+  roll-up for cut ones.
 
 Teams are reached through Team.objects (linked to the partner) by the views; the
 queries below also run as spp_app, whose RLS shows only linked teams' rows.
@@ -19,10 +22,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connections
-from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import QuerySet
 
 from flex.models import FlexSnapshot
+from spp.tenancy import current_partner
 from teams import selectors as team_selectors
 from teams.models import Team
 from usage import audit, figures, metering
@@ -41,6 +44,8 @@ from usage.ranges import DateRange, split_months
 
 CHANGE_DAYS = 7  # tokens added and removed: D−6 … D
 MONTHLY = "usage_usagemonthlyuser"
+MONTHLY_PRODUCT = "usage_usagemonthlyproduct"
+DAILY_PRODUCT = "usage_usagedailyproduct"
 RAW = "usage_usagerow"
 
 
@@ -317,36 +322,44 @@ def token_changes(team: Team, today: date, snapshot) -> list[Change]:
 # ------------------------------------------------------------------ portfolio
 
 
-def linked_teams() -> QuerySet:
-    return Team.objects.all()
-
-
-def portfolio_product_months(rng: DateRange) -> list[tuple[int, date, int, int]]:
-    """(product id, month, tokens, teams) over the partner's teams in the range."""
-    rows = (
-        UsageDailyProduct.objects.filter(
-            team__in=linked_teams().values("pk"), day__gte=rng.start, day__lte=rng.end
+def _portfolio_source(rng: DateRange) -> tuple[str, list]:
+    """SQL of the range's usage over the partner's teams as (team_id, product_id, month,
+    days, tokens) rows: the monthly product roll-up for the months covered in full, the
+    daily one (a day bit per row) for the months the range cuts. A year of a partner's
+    teams is then 12 rows per team and product instead of 365."""
+    teams = "team_id IN (SELECT l.team_id FROM teams_teamlink l WHERE l.partner_id = %s)"
+    partner = current_partner().pk
+    full, spans = split_months(rng.start, rng.end)
+    parts, params = [], []
+    if full:
+        parts.append(
+            f"SELECT team_id, product_id, month, days, tokens FROM {MONTHLY_PRODUCT} "  # noqa: S608
+            f"WHERE {teams} AND month BETWEEN %s AND %s"
         )
-        .annotate(month=TruncMonth("day"))
-        .values("product_id", "month")
-        .annotate(tokens=Sum("tokens"), teams=Count("team_id", distinct=True))
-        .order_by()
-        .values_list("product_id", "month", "tokens", "teams")
-    )
-    return [(p, m, int(t), int(n)) for p, m, t, n in rows]
-
-
-def portfolio_product_teams(rng: DateRange) -> dict[int, int]:
-    """product id -> number of the partner's teams that used it in the range."""
-    return dict(
-        UsageDailyProduct.objects.filter(
-            team__in=linked_teams().values("pk"), day__gte=rng.start, day__lte=rng.end
+        params += [partner, full[0], full[1]]
+    for first, last in spans:
+        parts.append(
+            "SELECT team_id, product_id, date_trunc('month', day)::date AS month, "  # noqa: S608
+            "CASE WHEN tokens > 0 THEN 1 << (extract(day FROM day)::int - 1) ELSE 0 END AS days, "
+            f"tokens FROM {DAILY_PRODUCT} WHERE {teams} AND day BETWEEN %s AND %s"
         )
-        .values("product_id")
-        .annotate(teams=Count("team_id", distinct=True))
-        .order_by()
-        .values_list("product_id", "teams")
+        params += [partner, first, last]
+    return " UNION ALL ".join(parts), params
+
+
+def portfolio_products(rng: DateRange) -> tuple[list[tuple[int, date, int, int]], dict[int, int]]:
+    """(product id, month, tokens, teams) over the partner's teams in the range, and
+    product id -> teams that used it in the whole range; one query (two grouping sets)."""
+    source, params = _portfolio_source(rng)
+    rows = _fetch(
+        "SELECT product_id, month, sum(tokens)::bigint, count(DISTINCT team_id), "  # noqa: S608
+        f"grouping(month) FROM ({source}) s "
+        "GROUP BY GROUPING SETS ((product_id, month), (product_id))",
+        params,
     )
+    months = [(p, m, int(t), int(n)) for p, m, t, n, whole in rows if not whole]
+    teams = {p: int(n) for p, _, _, n, whole in rows if whole}
+    return months, teams
 
 
 @dataclass(frozen=True)
@@ -362,73 +375,53 @@ class TeamBurn:
     projected_end: date | None
 
 
-def portfolio_teams(rng: DateRange, limit: int | None = None) -> list[TeamBurn]:
+def portfolio_teams(rng: DateRange, limit: int | None = None) -> tuple[list[TeamBurn], int]:
     """The partner's teams with usage in the range, highest burn rate (tokens per day of
-    the range) first, with their latest Flex balance; one query."""
-    latest = FlexSnapshot.objects.filter(team=OuterRef("pk")).order_by("-as_of")
-    usage = UsageDaily.objects.filter(team=OuterRef("pk"), day__gte=rng.start, day__lte=rng.end)
-    teams = (
-        linked_teams()
-        .annotate(
-            tokens=Subquery(
-                usage.order_by().values("team").annotate(s=Sum("tokens")).values("s")[:1]
-            ),
-            days_used=Subquery(
-                usage.filter(tokens__gt=0)
-                .order_by()
-                .values("team")
-                .annotate(c=Count("pk"))
-                .values("c")[:1]
-            ),
-            balance=Subquery(latest.values("flex_tokens_balance")[:1]),
-            balance_rate=Subquery(latest.values("flex_balance_rate")[:1]),
-            projected_end=Subquery(latest.values("flex_projected_end_date")[:1]),
+    the range) first, with the partner's latest Flex figures of each, and how many teams
+    used tokens in the range (before the limit); one query."""
+    source, params = _portfolio_source(rng)
+    partner = current_partner().pk
+    rows = _fetch(
+        f"""
+        WITH per_month AS (
+            SELECT team_id, month, sum(tokens) AS tokens, bit_or(days) AS days
+            FROM ({source}) s GROUP BY team_id, month
+        ), burn AS (
+            SELECT team_id, sum(tokens)::bigint AS tokens,
+                   sum(bit_count(days::bit(32)))::int AS days
+            FROM per_month GROUP BY team_id HAVING sum(tokens) > 0
         )
-        .filter(tokens__gt=0)
-        .order_by(F("tokens").desc(), "name")
-        .values_list(
-            "team_id",
-            "name",
-            "account__name",
-            "tokens",
-            "days_used",
-            "balance",
-            "balance_rate",
-            "projected_end",
-        )
+        SELECT t.team_id, t.name, a.name, b.tokens, b.days, f.flex_tokens_balance,
+               f.flex_balance_rate, f.flex_projected_end_date, count(*) OVER ()
+        FROM burn b
+        JOIN teams_team t ON t.id = b.team_id
+        JOIN teams_account a ON a.id = t.account_id
+        LEFT JOIN LATERAL (
+            SELECT flex_tokens_balance, flex_balance_rate, flex_projected_end_date
+            FROM flex_flexsnapshot f
+            WHERE f.team_id = t.id AND f.partner_id = %s
+            ORDER BY f.as_of DESC LIMIT 1
+        ) f ON true
+        ORDER BY b.tokens DESC, t.name
+        LIMIT %s
+        """,  # noqa: S608 — fixed table names
+        [*params, partner, limit],
     )
-    if limit:
-        teams = teams[:limit]
-    return [
+    teams = [
         TeamBurn(
             team_id=tid,
             name=name,
             customer=customer,
             tokens=int(tokens),
-            days_used=int(days or 0),
+            days_used=int(days),
             burn_rate=int(tokens) / rng.days,
             balance=balance,
             balance_rate=rate,
             projected_end=end,
         )
-        for tid, name, customer, tokens, days, balance, rate, end in teams
+        for tid, name, customer, tokens, days, balance, rate, end, _ in rows
     ]
-
-
-def portfolio_totals(rng: DateRange) -> dict:
-    """Tokens and teams with usage in the range over the partner's teams (one query)."""
-    totals = UsageDaily.objects.filter(
-        team__in=linked_teams().values("pk"), day__gte=rng.start, day__lte=rng.end
-    ).aggregate(
-        total=Sum("tokens"),
-        teams=Count("team_id", distinct=True, filter=Q(tokens__gt=0)),
-        last_day=Max("day"),
-    )
-    return {
-        "tokens": int(totals["total"] or 0),
-        "teams": totals["teams"] or 0,
-        "last_day": totals["last_day"],
-    }
+    return teams, (rows[0][-1] if rows else 0)
 
 
 # ------------------------------------------------------------------ raw export

@@ -555,13 +555,14 @@ class PortfolioView(UsageMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         self.setup_range(request)
         rng = self.range
-        months = selectors.portfolio_product_months(rng)
-        product_teams = selectors.portfolio_product_teams(rng)
+        months, product_teams = selectors.portfolio_products(rng)
         names = selectors.product_names(p for p, _, _, _ in months)
         products = tables.portfolio_product_rows(months, product_teams, names, rng)
         month_list = tables.month_rows(months, names)
         export_name = request.GET.get("export")
-        teams = selectors.portfolio_teams(rng, None if export_name == "teams" else TOP_TEAMS)
+        teams, team_count = selectors.portfolio_teams(
+            rng, None if export_name == "teams" else TOP_TEAMS
+        )
         response = self.export_response(
             request,
             {
@@ -573,7 +574,7 @@ class PortfolioView(UsageMixin, View):
         )
         if response is not None:
             return response
-        totals = selectors.portfolio_totals(rng)
+        totals = {"tokens": sum(tokens for _, _, tokens, _ in months), "teams": team_count}
         chart = None
         if months:
             chart = _svg(self.month_chart(products, month_list))

@@ -484,6 +484,36 @@ def test_portfolio_sums_only_the_partners_teams(client_a, client, tenants, team)
     assert b["totals"]["tokens"] == 6 and b["product_count"] == 1
 
 
+def test_portfolio_of_ranges_that_cut_months(client_a, team):
+    """Full months come from the monthly product roll-up, cut months from the daily one;
+    the sums and days used must be those of the rows either way."""
+
+    def teams_csv(query: str) -> list[list[str]]:
+        response = client_a.get(f"/usage/?{query}&export=teams&format=csv")
+        lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+        header = lines[0]
+        keep = [header.index(k) for k in ("team_id", "tokens", "days_used")]
+        return [[line[i] for i in keep] for line in lines[1:]]
+
+    # 30 days (2026-02-08 … 03-09) cuts February and March: rows 8, 9, 10 and 11.
+    ctx = client_a.get("/usage/?range=30d").context
+    assert ctx["totals"] == {"tokens": 1120, "teams": 1}
+    assert teams_csv("range=30d") == [["T-USE", "1120", "4"]]
+    # 2025-12-15 … 2026-02-07: half of December, all January, a week of February.
+    query = "start=2025-12-15&end=2026-02-07"
+    ctx = client_a.get(f"/usage/?{query}").context
+    assert ctx["totals"] == {"tokens": 104, "teams": 2}  # 10 + 7 + 7 + 10, and T-A2's 70
+    products = [[c["text"] for c in r["cells"]][:3] for r in ctx["products"].rows]
+    assert products == [["AutoCAD", "2", "84"], ["Revit", "1", "20"]]
+    assert dict(ctx["month_totals"]) == {
+        date(2025, 12, 1): 10,
+        date(2026, 1, 1): 84,
+        date(2026, 2, 1): 10,
+    }
+    # T-USE used tokens on 12-15, 01-10 (two users, one day) and 02-07.
+    assert teams_csv(query) == [["T-A2", "70", "1"], ["T-USE", "34", "3"]]
+
+
 # ------------------------------------------------------------------ queries and roll-up
 
 
@@ -518,7 +548,7 @@ def test_a_constant_number_of_queries_whatever_the_range_and_the_data(client_a, 
     assert max(before.values()) <= 25
 
 
-def test_the_monthly_roll_up_matches_the_rows_after_a_day_is_replaced(team, tmp_path):
+def test_the_monthly_roll_ups_match_the_rows_after_a_day_is_replaced(team, tmp_path):
     corrected = [
         ["2026-01-10", "T-USE", "AutoCAD", "2026", ANN, "9", ""],
         ["2026-01-10", "T-USE", "Revit", "2025", BOB, "10", "Render"],
@@ -541,6 +571,17 @@ def test_the_monthly_roll_up_matches_the_rows_after_a_day_is_replaced(team, tmp_
         "JOIN teams_team t ON t.id = m.team_id WHERE t.team_id = 'T-USE' AND month = '2026-01-01'"
     )
     assert january == [(19, 1 << 9)]  # ann 9 + bob 10, both on the 10th (the anonymous 7 went)
+    by_product = rows(
+        """
+        SELECT team_id, date_trunc('month', day)::date, product_id, sum(tokens),
+               bit_or(1 << (extract(day FROM day)::int - 1))
+        FROM usage_usagerow GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        """
+    )
+    assert by_product == rows(
+        "SELECT team_id, month, product_id, tokens, days FROM usage_usagemonthlyproduct "
+        "ORDER BY 1, 2, 3"
+    )
 
 
 def test_team_page_has_the_usage_tabs(client_a, team):

@@ -424,31 +424,49 @@ def _replace_days(cursor, report: ImportReport) -> set[int]:
     later = _daily_with_running_totals(cursor, changed(STAGE_DAILY))
     if later:
         report.note(f"running totals updated on {later} later days")
-    _monthly_users(cursor)
+    rebuild_monthly(cursor, f"SELECT DISTINCT team_id, day FROM {PAIRS}")
     cursor.execute(f"SELECT DISTINCT team_id FROM {PAIRS}")
     return {team for (team,) in cursor.fetchall()}
 
 
-def _monthly_users(cursor) -> None:
-    """Rebuild the monthly per-user roll-up (usage_usagemonthlyuser: tokens and a day bit
-    mask per team, month, product, version, feature and user) of every (team, month) that
-    holds a written (team, day) pair, from the stored rows. A month's bit masks cannot be
-    patched for one replaced day, and a month is at most 31 days of one team's rows."""
-    months = f"SELECT DISTINCT team_id, date_trunc('month', day)::date AS month FROM {PAIRS}"
-    cursor.execute(
-        f"DELETE FROM usage_usagemonthlyuser t USING ({months}) m "
-        "WHERE t.team_id = m.team_id AND t.month = m.month"
+def rebuild_monthly(cursor, team_days: str) -> None:
+    """Rebuild the monthly roll-ups of every (team, month) holding a (team_id, day) row of
+    the query `team_days`: per user (usage_usagemonthlyuser: tokens and a day bit mask per
+    team, month, product, version, feature and user) from the stored rows, per product
+    (usage_usagemonthlyproduct) from the daily product roll-up. The import passes the
+    (team, day) pairs it wrote: a month's bit masks cannot be patched for one replaced day,
+    and a month is at most 31 days of one team's rows. Benchmarks that write usage in bulk
+    call it too."""
+    months = (
+        "SELECT DISTINCT team_id, date_trunc('month', day)::date AS month "
+        f"FROM ({team_days}) AS written"
     )
+    in_month = "u.day >= m.month AND u.day < (m.month + interval '1 month')::date"
+    day_bit = "(1 << (extract(day FROM u.day)::int - 1))"
+    for table in ("usage_usagemonthlyuser", "usage_usagemonthlyproduct"):
+        cursor.execute(
+            f"DELETE FROM {table} t USING ({months}) m "
+            "WHERE t.team_id = m.team_id AND t.month = m.month"
+        )
     cursor.execute(
         f"""
         INSERT INTO usage_usagemonthlyuser
             (team_id, month, product_id, version, feature, user_key, tokens, days)
         SELECT u.team_id, m.month, u.product_id, u.version, u.feature, u.user_key,
-               sum(u.tokens), bit_or(1 << (extract(day FROM u.day)::int - 1))
+               sum(u.tokens), bit_or({day_bit})
         FROM usage_usagerow u
-        JOIN ({months}) m ON m.team_id = u.team_id
-             AND u.day >= m.month AND u.day < (m.month + interval '1 month')::date
+        JOIN ({months}) m ON m.team_id = u.team_id AND {in_month}
         GROUP BY u.team_id, m.month, u.product_id, u.version, u.feature, u.user_key
+        """
+    )
+    cursor.execute(
+        f"""
+        INSERT INTO usage_usagemonthlyproduct (team_id, month, product_id, tokens, days)
+        SELECT u.team_id, m.month, u.product_id, sum(u.tokens),
+               bit_or(CASE WHEN u.tokens > 0 THEN {day_bit} ELSE 0 END)
+        FROM usage_usagedailyproduct u
+        JOIN ({months}) m ON m.team_id = u.team_id AND {in_month}
+        GROUP BY u.team_id, m.month, u.product_id
         """
     )
 
