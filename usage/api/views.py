@@ -124,7 +124,7 @@ REFUSED_EXAMPLE = {
         400: OpenApiResponse(
             ImportRefusedSerializer, description="Refused: bad rows or a bad file (or form)."
         ),
-        **errors(401, 403, 429),
+        **errors(401, 403, 429, forbidden="operator"),
     },
     examples=[
         OpenApiExample("Imported", value=REPORT_EXAMPLE, response_only=True, status_codes=["200"]),
