@@ -205,6 +205,38 @@ def last_full_run() -> date | None:
     return finished.order_by("-as_of").values_list("as_of", flat=True).first()
 
 
+def replay_team(team_pk: int, as_of: date) -> ledger.TeamLedger | None:
+    """One team's ledger as of `as_of`, replayed as the recompute replays it (together
+    with the teams moves and merges tie it to): every pack's used, expired, remaining and
+    moved tokens. None when the team never had a pack.
+
+    Read through the maintenance alias, because the draw order depends on every seller's
+    packs: callers show a partner only its own packs' states (SPEC §1).
+    """
+    order, _ = _groups({team_pk})
+    pks = _array(order)
+    with transaction.atomic(using=MAINT), connections[MAINT].cursor() as cursor:
+        teams, _ = _load_teams(cursor, pks, (min(order), max(order)))
+        if team_pk not in teams:
+            return None
+        rows, _, _ = _load_packs(cursor, pks)
+        events = _load_events(cursor, pks, teams)
+        packs = [
+            ledger.Pack(i[2], teams[pk], i[4], i[1], i[3], i[0])
+            for pk, items in rows.items()
+            for i in items
+        ]
+        days = _boundary_days(teams, packs, events, as_of)
+        probe_pks = [pk for pk in teams for _ in days[teams[pk]]]
+        probe_days = [day for pk in teams for day in sorted(days[teams[pk]])]
+        probed = _probe_usage(cursor, probe_pks, probe_days)
+    points: dict[str, list[tuple[date, int]]] = defaultdict(list)
+    for pk, day, (cum, _) in zip(probe_pks, probe_days, probed, strict=True):
+        points[teams[pk]].append((day, cum))
+    usage = {team_id: ledger.UsageSeries.from_prefix(p) for team_id, p in points.items()}
+    return ledger.replay(packs, events, usage, as_of).get(teams[team_pk])
+
+
 # ------------------------------------------------------------------ groups and chunks
 
 

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 
+from flex import services as flex_services
 from flex.models import FlexSnapshot, Pack, TokenEvent
 from flex.selectors import latest_as_of, manager_name_expression
 from spp.models import Membership
@@ -180,6 +181,41 @@ def token_events(team: Team) -> list[TokenEvent]:
 
 
 @dataclass(frozen=True)
+class PackUse:
+    """What became of one of the partner's packs in this team's pool, as of a date."""
+
+    used: int
+    remaining: int
+    expired: int  # expired unused, once the pack has ended
+
+    @property
+    def unused(self) -> int:
+        return self.remaining + self.expired
+
+
+def own_pack_use(team: Team, packs: list[Pack], as_of: date) -> dict[str, PackUse]:
+    """Order number -> use of each of the partner's own packs of the team, from the
+    ledger replayed as of `as_of`. The replay sees every seller's packs (they share the
+    draw order); only the partner's own packs leave this function."""
+    if not packs:
+        return {}
+    team_ledger = flex_services.replay_team(team.pk, as_of)
+    if team_ledger is None:
+        return {}
+    own = {p.order_number for p in packs}
+    totals: dict[str, list[int]] = {}
+    for state in team_ledger.packs:  # a pack moved out and back has two stays
+        if state.order_number in own:
+            used, remaining, expired = totals.setdefault(state.order_number, [0, 0, 0])
+            totals[state.order_number] = [
+                used + state.used,
+                remaining + state.remaining,
+                expired + state.expired,
+            ]
+    return {order: PackUse(*values) for order, values in totals.items()}
+
+
+@dataclass(frozen=True)
 class TimelineEntry:
     date: date
     kind: str
@@ -188,10 +224,16 @@ class TimelineEntry:
 
 
 def token_timeline(
-    team: Team, packs: list[Pack], events: list[TokenEvent], today: date
+    team: Team,
+    packs: list[Pack],
+    events: list[TokenEvent],
+    today: date,
+    use: dict[str, PackUse] | None = None,
 ) -> list[TimelineEntry]:
-    """SPEC §9 token events, newest first: the partner's own purchases and expiries,
-    moves, merges and adjustments. Other suppliers' packs never appear one by one."""
+    """SPEC §9 token events, newest first: the partner's own purchases and expiries (with
+    the tokens that expired unused, from `use`), moves, merges and adjustments. Other
+    suppliers' packs never appear one by one."""
+    use = use or {}
     entries = []
     for pack in packs:
         if pack.start_date <= today:
@@ -199,8 +241,15 @@ def token_timeline(
                 TimelineEntry(pack.start_date, "Purchased", pack.quantity, pack.order_number)
             )
         if pack.end_date < today:
+            pack_use = use.get(pack.order_number)
+            expired = pack_use.expired if pack_use is not None else None
+            detail = f"{pack.order_number}: pack ended"
+            if expired == 0:
+                detail += ", every token used or moved"
+            elif expired:
+                detail += ", tokens expired unused"
             entries.append(
-                TimelineEntry(pack.end_date, "Expired", None, f"{pack.order_number}: pack ended")
+                TimelineEntry(pack.end_date, "Expired", -expired if expired else expired, detail)
             )
     for event in events:
         order = event.pack.order_number if event.pack_id else ""

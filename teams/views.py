@@ -63,6 +63,8 @@ class TeamDetailView(PartnerScopedMixin, View):
         snapshot = selectors.team_figures(team)
         assignment = selectors.assignment_for(team.account)
         packs = selectors.own_packs(team)
+        # Read as of the figures' date, so that the packs add up with the figures shown.
+        pack_use = selectors.own_pack_use(team, packs, snapshot.as_of if snapshot else today)
         events = selectors.token_events(team)
         usage_start, usage_end = today - timedelta(days=USAGE_DAYS), today - timedelta(days=1)
         products, users = selectors.products_and_users(team, usage_start, usage_end)
@@ -100,7 +102,8 @@ class TeamDetailView(PartnerScopedMixin, View):
                 "packs": packs,
                 "ending_soon": selectors.packs_ending_within(packs, today),
                 "events": events,
-                "timeline": selectors.token_timeline(team, packs, events, today),
+                "pack_rows": [(p, pack_use.get(p.order_number)) for p in packs],
+                "timeline": selectors.token_timeline(team, packs, events, today, pack_use),
                 "today": today,
                 "flex_url": reverse("flex_list") + "?" + urlencode({"q": team.team_id}),
             },

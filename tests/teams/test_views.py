@@ -99,6 +99,32 @@ def test_team_page_lists_moves_of_own_packs_and_merges(client_a, portfolio, tena
     assert "SO-FOREIGN" not in content and "Goodwill" in content and "−20" in content
 
 
+def test_team_page_shows_what_became_of_each_own_pack(client_a, portfolio, tenants):
+    """Used and unused tokens per own pack, from the ledger replay: another seller's pack
+    that ends first is drawn first (it changes the numbers) but never shows."""
+    from tests.factories import make_team
+    from usage.models import UsageDaily
+
+    team = make_team("T-PACKS", "Pack Use Studio", linked=[tenants.a])
+    make_pack(team, "SO-OLD", tenants.a, 100, date(2025, 3, 1), date(2025, 12, 31))
+    make_pack(team, "FX-1", "9999999999", 100, date(2025, 3, 1), date(2025, 11, 30))
+    make_pack(team, "SO-NEW", tenants.a, 50, date(2026, 1, 1), date(2026, 12, 31))
+    for day, tokens, cum in ((date(2025, 6, 1), 120, 120), (date(2026, 2, 1), 10, 130)):
+        UsageDaily.objects.using(MAINT).create(
+            team=team, day=day, tokens=tokens, cum_tokens=cum, users=1
+        )
+    response = client_a.get(f"/teams/{team.team_id}/")
+    # 2025-06-01: 120 tokens, FX-1 first (earliest end) 100, then SO-OLD 20; SO-OLD ends
+    # with 80 unused; 2026-02-01: 10 from SO-NEW.
+    rows = {p.order_number: (use.used, use.unused) for p, use in response.context["pack_rows"]}
+    assert rows == {"SO-OLD": (20, 80), "SO-NEW": (10, 40)}
+    expired = [(e.date, e.tokens) for e in response.context["timeline"] if e.kind == "Expired"]
+    assert expired == [(date(2025, 12, 31), -80)]
+    content = response.content.decode()
+    assert "tokens expired unused" in content
+    assert "FX-1" not in content  # (its end date is a day of the chart like any other)
+
+
 def test_team_page_usage_products_users_and_chart(client_a, portfolio):
     from usage.models import Product, UsageDaily, UsageDailyProduct, UsageRow
 
