@@ -46,6 +46,7 @@ CHANGE_DAYS = 7  # tokens added and removed: D−6 … D
 MONTHLY = "usage_usagemonthlyuser"
 MONTHLY_PRODUCT = "usage_usagemonthlyproduct"
 DAILY_PRODUCT = "usage_usagedailyproduct"
+DAILY = "usage_usagedaily"
 RAW = "usage_usagerow"
 
 
@@ -322,11 +323,13 @@ def token_changes(team: Team, today: date, snapshot) -> list[Change]:
 # ------------------------------------------------------------------ portfolio
 
 
-def _portfolio_source(rng: DateRange) -> tuple[str, list]:
+def _portfolio_source(rng: DateRange, *, per_product: bool = True) -> tuple[str, list]:
     """SQL of the range's usage over the partner's teams as (team_id, product_id, month,
-    days, tokens) rows: the monthly product roll-up for the months covered in full, the
-    daily one (a day bit per row) for the months the range cuts. A year of a partner's
-    teams is then 12 rows per team and product instead of 365."""
+    days, tokens) rows: the monthly product roll-up for the months covered in full, a
+    daily roll-up (a day bit per row) for the months the range cuts. A year of a
+    partner's teams is then 12 rows per team and product instead of 365. Without
+    `per_product` the cut months come from the team-level daily roll-up (product_id
+    NULL): a row per team and day, read from its covering index."""
     teams = "team_id IN (SELECT l.team_id FROM teams_teamlink l WHERE l.partner_id = %s)"
     partner = current_partner().pk
     full, spans = split_months(rng.start, rng.end)
@@ -337,11 +340,12 @@ def _portfolio_source(rng: DateRange) -> tuple[str, list]:
             f"WHERE {teams} AND month BETWEEN %s AND %s"
         )
         params += [partner, full[0], full[1]]
+    product, daily = ("product_id", DAILY_PRODUCT) if per_product else ("NULL", DAILY)
     for first, last in spans:
         parts.append(
-            "SELECT team_id, product_id, date_trunc('month', day)::date AS month, "  # noqa: S608
+            f"SELECT team_id, {product}, date_trunc('month', day)::date AS month, "  # noqa: S608
             "CASE WHEN tokens > 0 THEN 1 << (extract(day FROM day)::int - 1) ELSE 0 END AS days, "
-            f"tokens FROM {DAILY_PRODUCT} WHERE {teams} AND day BETWEEN %s AND %s"
+            f"tokens FROM {daily} WHERE {teams} AND day BETWEEN %s AND %s"
         )
         params += [partner, first, last]
     return " UNION ALL ".join(parts), params
@@ -379,7 +383,7 @@ def portfolio_teams(rng: DateRange, limit: int | None = None) -> tuple[list[Team
     """The partner's teams with usage in the range, highest burn rate (tokens per day of
     the range) first, with the partner's latest Flex figures of each, and how many teams
     used tokens in the range (before the limit); one query."""
-    source, params = _portfolio_source(rng)
+    source, params = _portfolio_source(rng, per_product=False)
     partner = current_partner().pk
     rows = _fetch(
         f"""
