@@ -72,6 +72,25 @@ def page_context(paginator: Paginator, page: Page, query: dict[str, Any]) -> dic
     }
 
 
+def sort_header(key: str, current: str, *, first_descending: bool = False) -> tuple[dict, str]:
+    """How a sortable column's header shows under the current sort (`key` or `-key`):
+    sorted, descending and its aria-sort; and the sort a click on it asks for. A click on
+    the sorted column flips it; on another column it sorts that one ascending, or
+    descending with `first_descending` (numbers largest first)."""
+    is_current = current.lstrip("-") == key
+    descending = current.startswith("-")
+    if is_current:
+        target = key if descending else "-" + key
+    else:
+        target = ("-" if first_descending else "") + key
+    state = {
+        "sorted": is_current,
+        "descending": is_current and descending,
+        "aria_sort": ("descending" if descending else "ascending") if is_current else "none",
+    }
+    return state, target
+
+
 @dataclass(frozen=True)
 class ListLinks:
     """Where a list page lives and which query parameters make up its state.
@@ -99,18 +118,9 @@ class ListLinks:
         return reverse(self.export_url_name) + "?" + urlencode({**params, "format": fmt})
 
     def header(self, column, ordering: str, params: dict[str, str]) -> dict:
-        """A sortable column header: a click on the sorted column flips it, on another
-        column sorts that one ascending."""
-        current = ordering.lstrip("-") == column.key
-        descending = ordering.startswith("-")
-        target = ("" if descending else "-") + column.key if current else column.key
-        return {
-            "column": column,
-            "sorted": current,
-            "descending": current and descending,
-            "aria_sort": ("descending" if descending else "ascending") if current else "none",
-            "url": self.url(**{**params, "ordering": target}),
-        }
+        """A sortable column header (see sort_header)."""
+        state, target = sort_header(column.key, ordering)
+        return {"column": column, **state, "url": self.url(**{**params, "ordering": target})}
 
     def tabs(
         self,

@@ -28,6 +28,7 @@ from flex import export
 from flex.templatetags.spp_format import rate_level
 from spp import charts
 from spp.dates import business_date
+from spp.lists import sort_header
 from spp.roles import Perm
 from spp.views import PartnerScopedMixin
 from teams import selectors as team_selectors
@@ -103,21 +104,9 @@ class UsageMixin(PartnerScopedMixin):
                 "url": "",
             }
             if sortable and column.sortable:
-                is_current = current.lstrip("-") == column.key
-                descending = current.startswith("-")
                 # Numbers sort largest first on the first click, text A to Z.
-                if is_current:
-                    target = column.key if descending else "-" + column.key
-                else:
-                    target = ("-" if column.numeric else "") + column.key
-                header.update(
-                    sorted=is_current,
-                    descending=is_current and descending,
-                    aria_sort=("descending" if descending else "ascending")
-                    if is_current
-                    else "none",
-                    url="?" + _query({**self.range_params, "sort": target}),
-                )
+                state, target = sort_header(column.key, current, first_descending=column.numeric)
+                header.update(state, url="?" + _query({**self.range_params, "sort": target}))
             headers.append(header)
         shown_rows = []
         for row in rows:
