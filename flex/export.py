@@ -22,8 +22,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import re
-import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -32,7 +30,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import QuerySet
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -41,12 +38,13 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from flex.tables import Column, export_columns
+from spp import jobs
 
 log = logging.getLogger(__name__)
 
 ASYNC_THRESHOLD = 5_000  # more rows than this: a Celery job, fewer: an immediate download
 PROGRESS_EVERY = 1_000
-JOB_TTL = 60 * 60 * 24  # seconds a job's status (and its file) is kept
+JOB_TTL = jobs.TTL  # seconds a job's status (and its file) is kept
 FORMATS = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
@@ -303,26 +301,19 @@ def filename(partner_csn: str, as_of: date | None, fmt: str, bucket: str | None 
 # ---------------------------------------------------------------------- jobs
 
 
+JOB_KIND = "flex-export"
+
+
 def job_key(job_id: str) -> str:
-    return f"flex-export:{job_id}"
-
-
-JOB_ID = re.compile(r"[A-Za-z0-9_-]{32}")  # secrets.token_urlsafe(24), as start_job makes
+    return jobs.key(JOB_KIND, job_id)
 
 
 def job_status(job_id: str) -> dict | None:
-    """The job's status, or None for an unknown job — and for anything that is not a job
-    id at all, which never reaches the cache (or the file system) as a key."""
-    if not JOB_ID.fullmatch(job_id):
-        return None
-    return cache.get(job_key(job_id))
+    return jobs.status(JOB_KIND, job_id)
 
 
 def _save_job(job_id: str, **changes) -> dict:
-    job = cache.get(job_key(job_id)) or {}
-    job.update(changes)
-    cache.set(job_key(job_id), job, JOB_TTL)
-    return job
+    return jobs.save(JOB_KIND, job_id, **changes)
 
 
 def exports_root() -> Path:
@@ -337,7 +328,7 @@ def start_job(
 
     if fmt not in FORMATS:
         raise ExportError(f"Unknown export format {fmt!r}: use xlsx or csv.")
-    job_id = secrets.token_urlsafe(24)
+    job_id = jobs.new_id()
     _save_job(
         job_id,
         partner_id=partner_id,

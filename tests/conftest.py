@@ -88,6 +88,17 @@ def _clear_cache():
 
 
 @pytest.fixture
+def celery_worker():
+    """A real Celery worker in this process (solo pool, a thread) on the session's queue."""
+    from celery.contrib.testing.worker import start_worker
+
+    from spp.celery import app
+
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
+        yield worker
+
+
+@pytest.fixture
 def artifacts_dir():
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS

@@ -10,12 +10,14 @@ from pathlib import Path
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 
 from spp.admin import MaintAdmin, MaintInline
+from usage import upload_jobs
 from usage.imports import KINDS, import_file
 from usage.imports.reader import SUFFIXES
 from usage.models import ImportBatch, Product, ProductAlias, ProductRate
@@ -160,12 +162,19 @@ class ImportBatchAdmin(MaintAdmin):
         return format_html_join("", "<div><strong>{}</strong>: {}</div>", lines) or "—"
 
     def get_urls(self):
-        upload = path(
-            "upload/",
-            self.admin_site.admin_view(self.upload_view),
-            name="usage_importbatch_upload",
-        )
-        return [upload, *super().get_urls()]
+        urls = [
+            path(
+                "upload/",
+                self.admin_site.admin_view(self.upload_view),
+                name="usage_importbatch_upload",
+            ),
+            path(
+                "upload/<str:job_id>/",
+                self.admin_site.admin_view(self.upload_job_view),
+                name="usage_importbatch_upload_job",
+            ),
+        ]
+        return [*urls, *super().get_urls()]
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "can_upload": _can_upload(request)}
@@ -178,16 +187,39 @@ class ImportBatchAdmin(MaintAdmin):
         if request.method == "POST":
             form = UploadForm(request.POST, request.FILES)
             if form.is_valid():
+                upload = form.cleaned_data["file"]
+                if upload.size > upload_jobs.INLINE_BYTES:
+                    job_id = upload_jobs.start(
+                        kind=form.cleaned_data["kind"],
+                        upload=upload,
+                        dry_run=form.cleaned_data["dry_run"],
+                        user_id=request.user.pk,
+                    )
+                    return redirect("admin:usage_importbatch_upload_job", job_id=job_id)
                 report = _run_upload(form, request)
         else:
             form = UploadForm()
+        return self._upload_page(request, form=form, report=report)
+
+    def upload_job_view(self, request: HttpRequest, job_id: str) -> HttpResponse:
+        """A large upload's import, run by a worker: the page reloads itself until the
+        report is there."""
+        if not _can_upload(request):
+            raise PermissionDenied
+        job = upload_jobs.status(job_id)
+        if job is None:
+            raise Http404("No such upload (uploads are kept for a day).")
+        return self._upload_page(request, form=UploadForm(), report=job["report"], job=job)
+
+    def _upload_page(self, request: HttpRequest, **context) -> HttpResponse:
         context = {
             **self.admin_site.each_context(request),
             "title": "Upload a feed",
             "opts": self.model._meta,
-            "form": form,
-            "report": report,
             "changelist_url": reverse("admin:usage_importbatch_changelist"),
+            "upload_url": reverse("admin:usage_importbatch_upload"),
+            "inline_bytes": upload_jobs.INLINE_BYTES,
+            **context,
         }
         return TemplateResponse(request, "admin/usage/importbatch/upload.html", context)
 
@@ -201,13 +233,9 @@ def _run_upload(form: UploadForm, request: HttpRequest):
     of the affected teams is queued to Celery (a request must not wait for it)."""
     upload = form.cleaned_data["file"]
     with tempfile.TemporaryDirectory(prefix="spp-upload-") as folder:
-        path = Path(folder) / ("upload" + Path(upload.name).suffix.lower())
-        with path.open("wb") as target:
-            for chunk in upload.chunks():
-                target.write(chunk)
         return import_file(
             form.cleaned_data["kind"],
-            path,
+            upload_jobs.save_upload(upload, Path(folder)),
             dry_run=form.cleaned_data["dry_run"],
             user=request.user,
             recompute="queue",

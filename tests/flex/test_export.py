@@ -260,16 +260,6 @@ def bulk_snapshots(partner, count: int, prefix: str = "J") -> None:
     )
 
 
-@pytest.fixture
-def celery_worker():
-    from celery.contrib.testing.worker import start_worker
-
-    from spp.celery import app
-
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as worker:
-        yield worker
-
-
 @committed_db
 def test_large_export_runs_as_a_job_with_progress_and_a_private_link(
     client, tenants, celery_worker

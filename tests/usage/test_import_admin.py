@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -112,6 +114,65 @@ def test_an_import_is_recorded_and_queues_the_recompute(operator_client, queued)
     assert "orders.csv" in listing.content.decode()
     detail = operator_client.get(reverse("admin:usage_importbatch_change", args=[batch.pk]))
     assert detail.status_code == 200 and "1 created" in detail.content.decode()
+
+
+@committed_db
+def test_a_large_upload_is_imported_by_a_worker_and_the_page_follows_it(
+    operator_client, queued, monkeypatch, celery_worker
+):
+    from usage import upload_jobs
+    from usage.models import ImportBatch
+
+    monkeypatch.setattr(upload_jobs, "INLINE_BYTES", 10)  # this small file counts as large
+    team = make_team("T-1", "Studio One")
+
+    response = upload(
+        operator_client, "purchases", "orders.csv", PURCHASES + "ORD-1,T-1,ADSK,100,2025-01-01\n"
+    )
+
+    assert response.status_code == 302
+    job_url = response["Location"]
+    assert job_url.startswith(reverse(UPLOAD)) and job_url != reverse(UPLOAD)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        page = operator_client.get(job_url).content.decode()
+        if 'id="import-report"' in page:
+            break
+        assert 'http-equiv="refresh"' in page and "background worker" in page
+        time.sleep(0.3)
+    assert "orders.csv: imported 1 rows." in page
+    assert 'http-equiv="refresh"' not in page
+    assert counts()["flex_pack"] == 1 and queued == [[team.pk]]
+    assert ImportBatch.objects.using("maint").get().created_by_id == operator_client.operator.pk
+    assert not any(upload_jobs.uploads_root().glob(f"{job_url.rstrip('/').split('/')[-1]}*"))
+
+
+@committed_db
+def test_a_large_upload_with_bad_rows_reports_them_too(
+    operator_client, queued, monkeypatch, celery_worker
+):
+    from usage import upload_jobs
+
+    monkeypatch.setattr(upload_jobs, "INLINE_BYTES", 10)
+    response = upload(
+        operator_client, "purchases", "orders.csv", PURCHASES + "ORD-1,T-9,ADSK,100,2025-01-01\n"
+    )
+    job_url = response["Location"]
+    deadline = time.monotonic() + 60
+    page = ""
+    while time.monotonic() < deadline and 'id="import-report"' not in page:
+        time.sleep(0.3)
+        page = operator_client.get(job_url).content.decode()
+    assert "orders.csv: 1 bad row of 1; nothing was written." in page
+    assert "team_id: unknown team &#x27;T-9&#x27;" in page
+    assert counts()["flex_pack"] == 0 and queued == []
+
+
+@committed_db
+def test_an_unknown_or_malformed_upload_job_is_404(operator_client):
+    for job_id in ("x" * 32, "not-a-job", "a" * 33):
+        url = reverse(UPLOAD) + job_id + "/"
+        assert operator_client.get(url).status_code == 404, job_id
 
 
 @committed_db
