@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
@@ -352,7 +351,7 @@ def run_job(job_id: str, partner_id: int, user_id: int, params: dict[str, str], 
     from spp.selectors import partner_by_id
     from spp.tenancy import partner_scope
 
-    remove_old_exports()
+    jobs.remove_old_folders(exports_root())
     job = _save_job(job_id, state="running")
     try:
         partner = partner_by_id(partner_id)
@@ -377,17 +376,3 @@ def run_job(job_id: str, partner_id: int, user_id: int, params: dict[str, str], 
         raise
     _save_job(job_id, state="done", done=total, total=total, path=str(path))
     return str(path)
-
-
-def remove_old_exports(max_age: int = JOB_TTL) -> None:
-    """Delete export folders older than a job's lifetime (their links have expired)."""
-    root = exports_root()
-    if not root.exists():
-        return
-    limit = time.time() - max_age
-    for folder in root.iterdir():
-        try:
-            if folder.is_dir() and folder.stat().st_mtime < limit:
-                shutil.rmtree(folder, ignore_errors=True)
-        except FileNotFoundError:
-            continue

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import re
 import secrets
+import shutil
+import time
+from pathlib import Path
 
 from django.core.cache import cache
 
@@ -34,3 +37,17 @@ def save(kind: str, job_id: str, /, **changes) -> dict:
     job.update(changes)
     cache.set(key(kind, job_id), job, TTL)
     return job
+
+
+def remove_old_folders(root: Path, max_age: int = TTL) -> None:
+    """Delete the job folders under `root` older than a job's lifetime (their links
+    have expired with the job)."""
+    if not root.exists():
+        return
+    limit = time.time() - max_age
+    for folder in root.iterdir():
+        try:
+            if folder.is_dir() and folder.stat().st_mtime < limit:
+                shutil.rmtree(folder, ignore_errors=True)
+        except FileNotFoundError:
+            continue

@@ -43,6 +43,7 @@ def start(*, kind: str, upload: UploadedFile, dry_run: bool, user_id: int) -> st
     """Keep the file, record a queued job and queue its import after the commit."""
     from usage.tasks import import_feed
 
+    jobs.remove_old_folders(uploads_root())  # files of jobs no worker ever ran
     job_id = jobs.new_id()
     path = save_upload(upload, uploads_root() / job_id)
     name = Path(upload.name).name
