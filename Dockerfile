@@ -8,6 +8,6 @@ RUN pip install --no-cache-dir . \
     DATABASE_OWNER_URL=postgres://build@localhost/build REDIS_URL=redis://localhost:6379/0 \
     SPP_SECRET_KEY=build-only python manage.py collectstatic --noinput
 EXPOSE 8000
-# Feed uploads (admin and the operator import API) run inside the request: a 1M-row
-# usage file takes about 45 s, so the worker timeout is well above gunicorn's 30 s.
+# The operator import API (and admin uploads up to 5 MB) import inside the request: a
+# 1M-row usage file takes about 45 s, so the worker timeout is well above gunicorn's 30 s.
 CMD ["gunicorn", "spp.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "300", "--access-logfile", "-"]
