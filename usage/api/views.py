@@ -42,7 +42,7 @@ from spp.api_auth import IsOperatorKey, PartnerScopedAPIMixin
 from spp.dates import business_date
 from teams import selectors as team_selectors
 from teams.models import Team
-from usage import figures, ranges, selectors, tables
+from usage import figures, ranges, selectors, tables, upload_jobs
 from usage.api.serializers import (
     ImportRefusedSerializer,
     ImportReportSerializer,
@@ -144,13 +144,9 @@ class ImportView(PartnerScopedAPIMixin, APIView):
         upload = form.validated_data["file"]
         name = safe_name(upload.name)
         with tempfile.TemporaryDirectory(prefix="spp-import-") as folder:
-            path = Path(folder) / name
-            with path.open("wb") as handle:
-                for chunk in upload.chunks():
-                    handle.write(chunk)
             report = import_file(
                 form.validated_data["kind"],
-                path,
+                upload_jobs.save_upload(upload, Path(folder)),
                 dry_run=form.validated_data["dry_run"],
                 recompute="queue",
                 name=name,
