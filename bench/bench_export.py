@@ -73,21 +73,6 @@ def _seed(partner, count: int) -> None:
     FlexSnapshot.unscoped.using(maint).bulk_create(snapshots, batch_size=5000)
 
 
-def _analyze() -> None:
-    """Fresh statistics, as autovacuum keeps them in production: without them the
-    planner guesses one row per table and picks poor indexes for the manager lookup."""
-    from django.db import connections
-
-    with connections["owner"].cursor() as cursor:  # ANALYZE needs the table owner
-        for table in (
-            "flex_flexsnapshot",
-            "teams_team",
-            "teams_teamlink",
-            "teams_accountassignment",
-        ):
-            cursor.execute(f"ANALYZE {table}")
-
-
 def _time_pages(partner) -> None:
     """The pages over the same 20,000 teams, through the whole Django stack."""
     from django.test import Client
@@ -128,7 +113,7 @@ def _cleanup(partner) -> None:
 
 
 def main() -> None:
-    from bench.common import setup_django
+    from bench.common import analyze, setup_django
 
     setup_django()
     from django.db import transaction
@@ -146,7 +131,7 @@ def main() -> None:
     try:
         started = time.perf_counter()
         _seed(partner, TEAMS)
-        _analyze()
+        analyze("flex_flexsnapshot", "teams_team", "teams_teamlink", "teams_accountassignment")
         print(f"seeded {TEAMS:,} snapshots in {time.perf_counter() - started:.1f}s", flush=True)
 
         with transaction.atomic(), partner_scope(partner):

@@ -20,7 +20,7 @@ import time
 from datetime import date
 
 from bench.bench_recompute import AS_OF, TEAMS, generate, sizes
-from bench.common import setup_django, sql
+from bench.common import analyze, setup_django, sql
 
 RUNS = 5
 GOAL_MS = 1000.0
@@ -73,8 +73,7 @@ def main() -> None:
         generate()
     partner = Partner.objects.using("maint").get(csn="B1")
     teams = sql("SELECT count(*) FROM teams_teamlink WHERE partner_id = %s", [partner.pk])[0][0]
-    with connections["owner"].cursor() as cursor:  # ANALYZE needs the table owner
-        cursor.execute("ANALYZE usage_usagemonthlyproduct")
+    analyze("usage_usagemonthlyproduct")
     email = "portfolio-viewer@bench.example"
     User.objects.using("maint").filter(email=email).delete()
     user = User.objects.db_manager("maint").create_user(email, None)

@@ -109,22 +109,6 @@ def _seed(partner):
     return team, products, with_rows
 
 
-def _analyze() -> None:
-    from django.db import connections
-
-    with connections["owner"].cursor() as cursor:  # ANALYZE needs the table owner
-        for table in (
-            "usage_usagerow",
-            "usage_usagedaily",
-            "usage_usagedailyproduct",
-            "usage_usagemonthlyuser",
-            "usage_usagemonthlyproduct",
-            "teams_team",
-            "teams_teamlink",
-        ):
-            cursor.execute(f"ANALYZE {table}")
-
-
 def _time(client, url: str) -> tuple[float, int]:
     from django.db import connections
     from django.test.utils import CaptureQueriesContext
@@ -157,7 +141,7 @@ def _cleanup(partner, products) -> None:
 
 
 def main() -> None:
-    from bench.common import setup_django, sql
+    from bench.common import analyze, setup_django, sql
 
     previous_today = os.environ.get("SPP_TODAY")
     os.environ["SPP_TODAY"] = AS_OF.isoformat()
@@ -175,7 +159,15 @@ def main() -> None:
     try:
         started = time.perf_counter()
         team, products, rows = _seed(partner)
-        _analyze()
+        analyze(
+            "usage_usagerow",
+            "usage_usagedaily",
+            "usage_usagedailyproduct",
+            "usage_usagemonthlyuser",
+            "usage_usagemonthlyproduct",
+            "teams_team",
+            "teams_teamlink",
+        )
         print(
             f"seeded {rows:,} usage rows ({USERS} users × {PRODUCTS} products × {DAYS} days) "
             f"and roll-ups in {time.perf_counter() - started:.1f}s",

@@ -32,3 +32,13 @@ def sql(statement: str, params=None, alias: str = "maint") -> list[tuple]:
     with connections[alias].cursor() as cursor:
         cursor.execute(statement, params)
         return cursor.fetchall() if cursor.description else []
+
+
+def analyze(*tables: str) -> None:
+    """Fresh planner statistics for these tables, as autovacuum keeps them in production
+    (without them the planner guesses one row per table). ANALYZE needs the owner."""
+    from django.db import connections
+
+    with connections["owner"].cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {table}")
