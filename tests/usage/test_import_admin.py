@@ -116,6 +116,19 @@ def test_an_import_is_recorded_and_queues_the_recompute(operator_client, queued)
     assert detail.status_code == 200 and "1 created" in detail.content.decode()
 
 
+def report_page(client, job_url: str) -> str:
+    """The upload job's page once it shows the report; until then it must say that a
+    worker is importing the file and reload itself."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        page = client.get(job_url).content.decode()
+        if 'id="import-report"' in page:
+            return page
+        assert 'http-equiv="refresh"' in page and "background worker" in page
+        time.sleep(0.3)
+    raise AssertionError(f"no report at {job_url} within 60 s")
+
+
 @committed_db
 def test_a_large_upload_is_imported_by_a_worker_and_the_page_follows_it(
     operator_client, queued, monkeypatch, celery_worker
@@ -133,13 +146,7 @@ def test_a_large_upload_is_imported_by_a_worker_and_the_page_follows_it(
     assert response.status_code == 302
     job_url = response["Location"]
     assert job_url.startswith(reverse(UPLOAD)) and job_url != reverse(UPLOAD)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        page = operator_client.get(job_url).content.decode()
-        if 'id="import-report"' in page:
-            break
-        assert 'http-equiv="refresh"' in page and "background worker" in page
-        time.sleep(0.3)
+    page = report_page(operator_client, job_url)
     assert "orders.csv: imported 1 rows." in page
     assert 'http-equiv="refresh"' not in page
     assert counts()["flex_pack"] == 1 and queued == [[team.pk]]
@@ -157,12 +164,7 @@ def test_a_large_upload_with_bad_rows_reports_them_too(
     response = upload(
         operator_client, "purchases", "orders.csv", PURCHASES + "ORD-1,T-9,ADSK,100,2025-01-01\n"
     )
-    job_url = response["Location"]
-    deadline = time.monotonic() + 60
-    page = ""
-    while time.monotonic() < deadline and 'id="import-report"' not in page:
-        time.sleep(0.3)
-        page = operator_client.get(job_url).content.decode()
+    page = report_page(operator_client, response["Location"])
     assert "orders.csv: 1 bad row of 1; nothing was written." in page
     assert "team_id: unknown team &#x27;T-9&#x27;" in page
     assert counts()["flex_pack"] == 0 and queued == []
