@@ -203,16 +203,16 @@ def own_pack_use(team: Team, packs: list[Pack], as_of: date) -> dict[str, PackUs
     if team_ledger is None:
         return {}
     own = {p.order_number for p in packs}
-    totals: dict[str, list[int]] = {}
+    use: dict[str, PackUse] = {}
     for state in team_ledger.packs:  # a pack moved out and back has two stays
         if state.order_number in own:
-            used, remaining, expired = totals.setdefault(state.order_number, [0, 0, 0])
-            totals[state.order_number] = [
-                used + state.used,
-                remaining + state.remaining,
-                expired + state.expired,
-            ]
-    return {order: PackUse(*values) for order, values in totals.items()}
+            before = use.get(state.order_number, PackUse(0, 0, 0))
+            use[state.order_number] = PackUse(
+                before.used + state.used,
+                before.remaining + state.remaining,
+                before.expired + state.expired,
+            )
+    return use
 
 
 @dataclass(frozen=True)
